@@ -1,0 +1,15 @@
+// Atoms of all Colony protocols (CAF 0.17: at most 10 characters).
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace colony {
+
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using grant_atom = caf::atom_constant<caf::atom("grant")>;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using save_atom = caf::atom_constant<caf::atom("save")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+} // namespace colony

@@ -1,0 +1,115 @@
+// CAF message types of the expert protocol. Tensors travel as tensor_blob:
+// the bytes of one colony.v1.Tensor (CAF copies strings with memcpy, while a
+// std::vector<float> would be serialized element by element, ~30x slower).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace colony {
+
+/// One encoded colony.v1.Tensor.
+struct tensor_blob {
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tensor_blob& x) {
+  return f(caf::meta::type_name("tensor_blob"), x.bytes);
+}
+
+/// Shape (without the batch dimension; -1 = any size) and dtype name of one
+/// input or output of an expert.
+struct tensor_schema {
+  std::vector<int64_t> shape;
+  std::string dtype;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tensor_schema& x) {
+  return f(caf::meta::type_name("tensor_schema"), x.shape, x.dtype);
+}
+
+/// Run the expert `uid` on a batch: every input has the batch as dim 0.
+struct forward_request {
+  std::string uid;
+  std::vector<tensor_blob> inputs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forward_request& x) {
+  return f(caf::meta::type_name("forward_request"), x.uid, x.inputs);
+}
+
+/// The outputs of a forward_request, batch rows in request order.
+struct forward_reply {
+  std::vector<tensor_blob> outputs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, forward_reply& x) {
+  return f(caf::meta::type_name("forward_reply"), x.outputs);
+}
+
+/// Gradients w.r.t. the outputs of a forward on `inputs`. The expert
+/// recomputes the forward, returns grad_inputs and applies its own
+/// optimizer step (asynchronous SGD).
+struct backward_request {
+  std::string uid;
+  std::vector<tensor_blob> inputs;
+  std::vector<tensor_blob> grad_outputs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backward_request& x) {
+  return f(caf::meta::type_name("backward_request"), x.uid, x.inputs,
+           x.grad_outputs);
+}
+
+/// Gradients w.r.t. each input of a backward_request.
+struct backward_reply {
+  std::vector<tensor_blob> grad_inputs;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backward_reply& x) {
+  return f(caf::meta::type_name("backward_reply"), x.grad_inputs);
+}
+
+/// Asks for the schema and counters of the expert `uid`.
+struct info_request {
+  std::string uid;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, info_request& x) {
+  return f(caf::meta::type_name("info_request"), x.uid);
+}
+
+/// Schema and counters of one expert.
+struct expert_info {
+  std::string uid;
+  std::string module_type;
+  std::vector<tensor_schema> inputs;
+  std::vector<tensor_schema> outputs;
+  uint64_t num_parameters = 0;
+  uint64_t updates = 0;
+  uint64_t forward_samples = 0;
+  uint64_t backward_samples = 0;
+  uint64_t forward_batches = 0;
+  uint64_t backward_batches = 0;
+  uint32_t max_batch_size = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, expert_info& x) {
+  return f(caf::meta::type_name("expert_info"), x.uid, x.module_type, x.inputs,
+           x.outputs, x.num_parameters, x.updates, x.forward_samples,
+           x.backward_samples, x.forward_batches, x.backward_batches,
+           x.max_batch_size);
+}
+
+} // namespace colony

@@ -1,0 +1,79 @@
+// Node configuration, read from YAML. Unknown keys and bad values are
+// rejected with an errc::bad_config error whose context names the key path,
+// e.g. "experts[1].optimizer.lr: expected a number, got 'fast'".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+namespace colony {
+
+/// Which module an expert runs: a registered spec name plus numeric params
+/// (every key of the YAML `module:` map except `type` and `seed`). The
+/// params are validated by the expert spec registry, not here.
+struct module_config {
+  std::string type;
+  std::map<std::string, double> params;
+  uint64_t seed = 0;
+};
+
+/// Optimizer of one expert (hyper-parameters of SGD-with-momentum or Adam)
+/// and its linear warm-up / linear decay learning-rate schedule.
+struct optimizer_config {
+  std::string type = "adam"; ///< "adam" or "sgd"
+  double lr = 1e-3;
+  double momentum = 0.0;     ///< sgd only
+  double beta1 = 0.9;        ///< adam only
+  double beta2 = 0.999;      ///< adam only
+  double eps = 1e-8;         ///< adam only
+  double weight_decay = 0.0;
+  double clip_grad_norm = 0.0; ///< 0 = no clipping (global L2 norm)
+  uint64_t warmup_steps = 0;   ///< lr grows linearly from 0 over these steps
+  uint64_t total_steps = 0;    ///< lr decays linearly to 0 at this step; 0 = never
+};
+
+/// Where and how often an expert writes checkpoints. dir empty = none.
+struct checkpoint_config {
+  std::string dir;
+  uint64_t every_updates = 0; ///< 0 = only on shutdown
+  bool load = true;           ///< restore from dir at start when present
+};
+
+/// A group of experts with the same spec: uid "ffn.0.*" with count 16 gives
+/// ffn.0.0 ... ffn.0.15; a uid without '*' needs count 1.
+struct expert_group_config {
+  std::string uid;
+  uint32_t count = 1;
+  uint32_t max_batch_size = 256;
+  module_config module;
+  optimizer_config optimizer;
+  checkpoint_config checkpoint;
+};
+
+/// The whole node.
+struct node_config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;              ///< 0 = any free port
+  uint32_t scheduler_threads = 2; ///< CAF scheduler threads
+  uint32_t torch_threads = 0;     ///< intra-op threads per batch; 0 = torch default
+  uint32_t compute_slots = 1;     ///< batches computed at the same time
+  uint64_t max_message_bytes = uint64_t{256} << 20;
+  std::string log_level = "info";
+  std::string log_file;           ///< empty = stderr
+  std::vector<expert_group_config> experts;
+};
+
+/// Parses YAML text. Errors are errc::bad_config naming the key.
+caf::expected<node_config> parse_node_config(const std::string& yaml_text);
+
+/// Reads and parses a file; a missing file is errc::io_failed.
+caf::expected<node_config> load_node_config(const std::string& path);
+
+/// Expands a group's uid pattern: "ffn.0.*" x 3 -> ffn.0.0, ffn.0.1, ffn.0.2.
+std::vector<std::string> expand_uids(const expert_group_config& group);
+
+} // namespace colony
