@@ -1,1 +1,447 @@
-// placeholder: being written
+// Node configuration: YAML text -> node_config. Every section has one parse
+// function; every error is errc::bad_config with a context naming the key.
+
+#include "runtime/node_config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <optional>
+
+#include <yaml-cpp/yaml.h>
+
+#include "messages/errc.hpp"
+#include "messages/expert_uid.hpp"
+
+namespace colony {
+
+namespace {
+
+using key_list = std::vector<std::string>;
+
+caf::error bad(const std::string& path, const std::string& what) {
+  return make_error(errc::bad_config, path + ": " + what);
+}
+
+std::string join(const key_list& xs, const char* sep) {
+  std::string result;
+  for (const auto& x : xs)
+    result += (result.empty() ? "" : sep) + x;
+  return result;
+}
+
+bool contains(const key_list& xs, const std::string& x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+/// Renders a value for "got ..." in messages.
+std::string show(const YAML::Node& x) {
+  if (x.IsScalar())
+    return "'" + x.Scalar() + "'";
+  return x.IsSequence() ? "a list" : x.IsMap() ? "a map" : "null";
+}
+
+/// A missing key and an explicit null (`key:` or `key: ~`) both mean
+/// "use the default".
+bool absent(const YAML::Node& x) {
+  return !x.IsDefined() || x.IsNull();
+}
+
+enum class parsed { ok, malformed, out_of_range };
+
+/// Parses a decimal integer; a negative one or one over 2^64-1 is out_of_range.
+parsed parse_uint(const std::string& text, uint64_t& out) {
+  bool negative = !text.empty() && text.front() == '-';
+  auto first = text.data() + (negative ? 1 : 0);
+  auto last = text.data() + text.size();
+  if (first == last || *first < '0' || *first > '9')
+    return parsed::malformed;
+  auto [ptr, ec] = std::from_chars(first, last, out);
+  if (ptr != last)
+    return parsed::malformed;
+  bool overflow = ec == std::errc::result_out_of_range;
+  return overflow || (negative && out != 0) ? parsed::out_of_range : parsed::ok;
+}
+
+bool parse_real(const std::string& text, double& out) {
+  auto last = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), last, out);
+  return !text.empty() && ec == std::errc{} && ptr == last && std::isfinite(out);
+}
+
+/// An interval of accepted floating-point values and how to print it.
+struct real_range {
+  double lo;
+  bool lo_open;
+  double hi;
+  bool hi_open;
+  const char* text;
+
+  bool contains(double x) const {
+    return (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi);
+  }
+};
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr real_range any_real{-inf, true, inf, true, "(-inf, inf)"};
+constexpr real_range positive{0, true, inf, true, "> 0"};
+constexpr real_range non_negative{0, false, inf, true, ">= 0"};
+constexpr real_range unit_interval{0, false, 1, true, "[0, 1)"};
+
+/// Reads the fields of one YAML map at `path` and remembers the first
+/// error; after an error every further call does nothing. An absent map
+/// reads as an empty one.
+class map_reader {
+public:
+  /// Checks that `node` is a map whose keys are unique and, unless `allowed`
+  /// is empty, all in `allowed`.
+  map_reader(const YAML::Node& node, std::string path, key_list allowed)
+    : node_(node), path_(std::move(path)), allowed_(std::move(allowed)) {
+    if (absent(node_))
+      return;
+    if (!node_.IsMap()) {
+      err_ = bad(path_.empty() ? "(top level)" : path_,
+                 "expected a map, got " + show(node_));
+      return;
+    }
+    for (auto it = node_.begin(); it != node_.end() && !err_; ++it)
+      check_key(it->first);
+  }
+
+  /// The keys present, in document order.
+  const key_list& keys() const {
+    return keys_;
+  }
+
+  /// The path of a child key, e.g. "experts[0].module" + "type".
+  std::string path_of(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+
+  map_reader& require(const std::string& key) {
+    if (!err_ && (absent(node_) || absent(node_[key])))
+      err_ = bad(path_of(key), "required");
+    return *this;
+  }
+
+  map_reader& text(const std::string& key, std::string& out,
+                   bool non_empty = false) {
+    if (auto x = fetch(key)) {
+      if (!x->IsScalar())
+        err_ = bad(path_of(key), "expected a string, got " + show(*x));
+      else if (non_empty && x->Scalar().empty())
+        err_ = bad(path_of(key), "must not be empty");
+      else
+        out = x->Scalar();
+    }
+    return *this;
+  }
+
+  map_reader& choice(const std::string& key, const key_list& options,
+                     std::string& out) {
+    auto value = out;
+    if (!text(key, value).err_ && !contains(options, value))
+      err_ = bad(path_of(key), "'" + value + "' is not one of " + join(options, "|"));
+    else if (!err_)
+      out = value;
+    return *this;
+  }
+
+  template <class T>
+  map_reader& integer(const std::string& key, uint64_t lo, T& out,
+                      uint64_t hi = std::numeric_limits<T>::max()) {
+    auto x = fetch(key);
+    if (!x)
+      return *this;
+    uint64_t value = 0;
+    auto res = x->IsScalar() ? parse_uint(x->Scalar(), value) : parsed::malformed;
+    if (res == parsed::malformed) {
+      err_ = bad(path_of(key), "expected an integer, got " + show(*x));
+    } else if (res == parsed::out_of_range || value < lo || value > hi) {
+      auto range = hi == std::numeric_limits<uint64_t>::max()
+                     ? ">= " + std::to_string(lo)
+                     : std::to_string(lo) + ".." + std::to_string(hi);
+      err_ = bad(path_of(key), x->Scalar() + " out of range " + range);
+    } else {
+      out = static_cast<T>(value);
+    }
+    return *this;
+  }
+
+  map_reader& real(const std::string& key, real_range range, double& out) {
+    auto x = fetch(key);
+    if (!x)
+      return *this;
+    double value = 0;
+    if (!x->IsScalar() || !parse_real(x->Scalar(), value))
+      err_ = bad(path_of(key), "expected a number, got " + show(*x));
+    else if (!range.contains(value))
+      err_ = bad(path_of(key), x->Scalar() + " out of range " + range.text);
+    else
+      out = value;
+    return *this;
+  }
+
+  map_reader& boolean(const std::string& key, bool& out) {
+    auto x = fetch(key);
+    if (x && (!x->IsScalar() || !YAML::convert<bool>::decode(*x, out)))
+      err_ = bad(path_of(key), "expected true or false, got " + show(*x));
+    return *this;
+  }
+
+  const caf::error& error() const {
+    return err_;
+  }
+
+private:
+  void check_key(const YAML::Node& key) {
+    if (!key.IsScalar()) {
+      err_ = bad(path_.empty() ? "(top level)" : path_, "keys must be strings");
+      return;
+    }
+    const auto& name = key.Scalar();
+    auto where = path_.empty() ? std::string{"at top level"} : "in " + path_;
+    if (contains(keys_, name))
+      err_ = bad(path_of(name), "duplicate key '" + name + "' " + where);
+    else if (!allowed_.empty() && !contains(allowed_, name))
+      err_ = make_error(errc::bad_config, "unknown key '" + name + "' " + where
+                                            + " (allowed: " + join(allowed_, ", ") + ")");
+    keys_.push_back(name);
+  }
+
+  /// The value at `key`, or none when absent or after an error.
+  std::optional<YAML::Node> fetch(const std::string& key) const {
+    if (err_ || absent(node_))
+      return std::nullopt;
+    auto x = node_[key];
+    if (absent(x))
+      return std::nullopt;
+    return x;
+  }
+
+  const YAML::Node node_;
+  std::string path_;
+  key_list allowed_;
+  key_list keys_;
+  caf::error err_;
+};
+
+// -- uids ---------------------------------------------------------------------
+
+bool is_pattern(const std::string& uid) {
+  return uid.size() >= 2 && uid.compare(uid.size() - 2, 2, ".*") == 0;
+}
+
+/// The grammar of messages/expert_uid.hpp; a pattern ends in ".*" instead
+/// of a last coordinate.
+bool valid_uid_or_pattern(const std::string& uid) {
+  return is_valid_uid(is_pattern(uid) ? uid.substr(0, uid.size() - 1) + "0" : uid);
+}
+
+caf::error check_uid(const expert_group_config& g, const std::string& path) {
+  if (!valid_uid_or_pattern(g.uid))
+    return bad(path + ".uid",
+               "invalid uid '" + g.uid + "' (want prefix.i.j... with integer "
+               "coordinates without leading zeros, '*' only as the last one)");
+  if (!is_pattern(g.uid) && g.count != 1)
+    return bad(path + ".count", "must be 1 for uid '" + g.uid + "' without '*', got "
+                                  + std::to_string(g.count));
+  return {};
+}
+
+/// The first uid that two groups both produce, if any. A group produces
+/// base.first ... base.(first + count - 1), where first is 0 for a pattern.
+std::optional<std::string> overlap(const expert_group_config& a,
+                                   const expert_group_config& b) {
+  auto base = [](const std::string& uid) { return uid.substr(0, uid.rfind('.')); };
+  auto first = [](const std::string& uid) -> uint64_t {
+    return is_pattern(uid) ? 0 : *parse_coordinate(uid.substr(uid.rfind('.') + 1));
+  };
+  if (base(a.uid) != base(b.uid))
+    return std::nullopt;
+  auto lo = std::max(first(a.uid), first(b.uid));
+  if (lo >= std::min(first(a.uid) + a.count, first(b.uid) + b.count))
+    return std::nullopt;
+  return base(a.uid) + "." + std::to_string(lo);
+}
+
+caf::error check_duplicates(const std::vector<expert_group_config>& groups) {
+  for (size_t i = 1; i < groups.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (auto dup = overlap(groups[j], groups[i]))
+        return bad("experts[" + std::to_string(i) + "].uid",
+                   "duplicate expert uid '" + *dup + "' (also in experts["
+                     + std::to_string(j) + "])");
+  return {};
+}
+
+// -- sections -----------------------------------------------------------------
+
+caf::error parse_node_section(const YAML::Node& yaml, node_config& cfg) {
+  map_reader r{yaml, "node", {"host", "port", "scheduler_threads", "torch_threads",
+                              "compute_slots", "max_message_bytes"}};
+  r.text("host", cfg.host, true)
+    .integer("port", 0, cfg.port)
+    .integer("scheduler_threads", 1, cfg.scheduler_threads)
+    .integer("torch_threads", 0, cfg.torch_threads)
+    .integer("compute_slots", 1, cfg.compute_slots)
+    .integer("max_message_bytes", 1024, cfg.max_message_bytes);
+  return r.error();
+}
+
+caf::error parse_log_section(const YAML::Node& yaml, node_config& cfg) {
+  map_reader r{yaml, "log", {"level", "file"}};
+  r.choice("level", {"trace", "debug", "info", "warn", "error", "off"}, cfg.log_level)
+    .text("file", cfg.log_file);
+  return r.error();
+}
+
+caf::error parse_module(const YAML::Node& yaml, const std::string& path,
+                        module_config& m) {
+  map_reader r{yaml, path, {}};
+  r.require("type").text("type", m.type, true).integer("seed", 0, m.seed);
+  for (const auto& key : r.keys())
+    if (key != "type" && key != "seed")
+      r.real(key, any_real, m.params[key]);
+  return r.error();
+}
+
+caf::error parse_optimizer(const YAML::Node& yaml, const std::string& path,
+                           optimizer_config& o) {
+  map_reader r{yaml, path, {"type", "lr", "momentum", "beta1", "beta2", "eps",
+                            "weight_decay", "clip_grad_norm", "warmup_steps",
+                            "total_steps"}};
+  r.choice("type", {"adam", "sgd"}, o.type)
+    .real("lr", positive, o.lr)
+    .real("momentum", unit_interval, o.momentum)
+    .real("beta1", unit_interval, o.beta1)
+    .real("beta2", unit_interval, o.beta2)
+    .real("eps", positive, o.eps)
+    .real("weight_decay", non_negative, o.weight_decay)
+    .real("clip_grad_norm", non_negative, o.clip_grad_norm)
+    .integer("warmup_steps", 0, o.warmup_steps)
+    .integer("total_steps", 0, o.total_steps);
+  if (!r.error() && o.total_steps > 0 && o.total_steps <= o.warmup_steps)
+    return bad(r.path_of("total_steps"),
+               std::to_string(o.total_steps) + " must be greater than warmup_steps ("
+                 + std::to_string(o.warmup_steps) + ")");
+  return r.error();
+}
+
+caf::error parse_checkpoint(const YAML::Node& yaml, const std::string& path,
+                            checkpoint_config& c) {
+  map_reader r{yaml, path, {"dir", "every_updates", "load"}};
+  r.text("dir", c.dir).integer("every_updates", 0, c.every_updates).boolean("load", c.load);
+  return r.error();
+}
+
+caf::error parse_group(const YAML::Node& yaml, const std::string& path,
+                       expert_group_config& g) {
+  map_reader r{yaml, path, {"uid", "count", "max_batch_size", "module", "optimizer",
+                            "checkpoint"}};
+  r.require("uid")
+    .text("uid", g.uid)
+    .integer("count", 1, g.count)
+    .integer("max_batch_size", 1, g.max_batch_size)
+    .require("module");
+  if (r.error())
+    return r.error();
+  if (auto err = check_uid(g, path))
+    return err;
+  if (auto err = parse_module(yaml["module"], r.path_of("module"), g.module))
+    return err;
+  if (auto err = parse_optimizer(yaml["optimizer"], r.path_of("optimizer"), g.optimizer))
+    return err;
+  return parse_checkpoint(yaml["checkpoint"], r.path_of("checkpoint"), g.checkpoint);
+}
+
+caf::error parse_experts_section(const YAML::Node& yaml, node_config& cfg) {
+  if (absent(yaml))
+    return bad("experts", "required");
+  if (!yaml.IsSequence())
+    return bad("experts", "expected a list, got " + show(yaml));
+  if (yaml.size() == 0)
+    return bad("experts", "must be a non-empty list");
+  for (size_t i = 0; i < yaml.size(); ++i) {
+    expert_group_config group;
+    if (auto err = parse_group(yaml[i], "experts[" + std::to_string(i) + "]", group))
+      return err;
+    cfg.experts.push_back(std::move(group));
+  }
+  return check_duplicates(cfg.experts);
+}
+
+/// One top-level section: its key and the function that reads it. The
+/// function also runs when the key is absent (it gets an undefined node).
+struct section {
+  const char* key;
+  caf::error (*parse)(const YAML::Node&, node_config&);
+};
+
+/// Every top-level section; adding one is a parse function plus a row here.
+const section sections[] = {
+  {"node", parse_node_section},
+  {"log", parse_log_section},
+  {"experts", parse_experts_section},
+};
+
+caf::error parse_root(const YAML::Node& root, node_config& cfg) {
+  key_list keys;
+  for (const auto& s : sections)
+    keys.emplace_back(s.key);
+  map_reader r{root, "", keys};
+  if (r.error())
+    return r.error();
+  for (const auto& s : sections) {
+    auto child = root.IsMap() ? root[s.key] : YAML::Node{};
+    if (auto err = s.parse(child, cfg))
+      return err;
+  }
+  return {};
+}
+
+} // namespace
+
+caf::expected<node_config> parse_node_config(const std::string& yaml_text) {
+  try {
+    node_config cfg;
+    if (auto err = parse_root(YAML::Load(yaml_text), cfg))
+      return err;
+    return cfg;
+  } catch (const YAML::Exception& e) {
+    return make_error(errc::bad_config, std::string{"invalid YAML: "} + e.what());
+  } catch (const std::exception& e) {
+    return make_error(errc::bad_config, std::string{"invalid config: "} + e.what());
+  }
+}
+
+caf::expected<node_config> load_node_config(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return make_error(errc::io_failed, "cannot read config file '" + path + "'");
+  std::ifstream in{path, std::ios::binary};
+  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  if (!in.is_open() || in.bad())
+    return make_error(errc::io_failed, "cannot read config file '" + path + "'");
+  auto cfg = parse_node_config(text);
+  if (!cfg)
+    return make_error(errc::bad_config, path + ": " + context_of(cfg.error()));
+  return cfg;
+}
+
+std::vector<std::string> expand_uids(const expert_group_config& group) {
+  if (!is_pattern(group.uid))
+    return {group.uid};
+  auto base = group.uid.substr(0, group.uid.size() - 1);
+  std::vector<std::string> result;
+  result.reserve(group.count);
+  for (uint32_t i = 0; i < group.count; ++i)
+    result.push_back(base + std::to_string(i));
+  return result;
+}
+
+} // namespace colony

@@ -1,1 +1,164 @@
-// placeholder: being written
+#include "actors/client/remote_expert.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "messages/errc.hpp"
+
+namespace colony {
+
+namespace {
+
+bool is_connection_loss(const caf::error& err) {
+  if (err.category() != caf::atom("system"))
+    return false;
+  switch (static_cast<caf::sec>(err.code())) {
+    case caf::sec::request_receiver_down:
+    case caf::sec::remote_linking_failed:
+    case caf::sec::cannot_connect_to_node:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// Turns CAF's transport errors into colony errors that name the node.
+caf::error classify(const caf::error& err, const endpoint& ep, const std::string& uid,
+                    caf::timespan timeout) {
+  if (err == caf::sec::request_timeout) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+    return make_error(errc::timeout, "no reply from " + ep.to_string() + " expert '" + uid
+                                       + "' within " + std::to_string(ms) + " ms");
+  }
+  if (is_connection_loss(err))
+    return make_error(errc::unreachable, "node " + ep.to_string() + " unreachable ("
+                                           + caf::to_string(err) + ")");
+  return err;
+}
+
+template <class Request>
+struct reply_of;
+template <>
+struct reply_of<forward_request> { using type = forward_reply; };
+template <>
+struct reply_of<backward_request> { using type = backward_reply; };
+template <>
+struct reply_of<info_request> { using type = expert_info; };
+
+const std::string& uid_of(const expert_call& c) {
+  return std::visit([](const auto& r) -> const std::string& { return r.uid; }, c.request);
+}
+
+} // namespace
+
+caf::expected<expert_server_actor> node_connections::get(const endpoint& ep) {
+  {
+    std::lock_guard<std::mutex> guard{mx_};
+    auto i = cache_.find(ep);
+    if (i != cache_.end())
+      return i->second;
+  }
+  auto server = caf::io::remote_actor<expert_server_actor>(sys_, ep.host, ep.port);
+  if (!server)
+    return make_error(errc::unreachable, "node " + ep.to_string() + " unreachable ("
+                                           + sys_.render(server.error()) + ")");
+  std::lock_guard<std::mutex> guard{mx_};
+  return cache_.emplace(ep, *server).first->second;
+}
+
+void node_connections::evict(const endpoint& ep) {
+  std::lock_guard<std::mutex> guard{mx_};
+  cache_.erase(ep);
+}
+
+std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert_call> calls,
+                                     caf::timespan timeout) {
+  std::vector<expert_answer> answers(calls.size(), expert_answer{caf::error{}});
+  caf::scoped_actor self{conns.system()};
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Send everything first, then collect: the requests run concurrently and
+  // each carries a timeout that ends at `deadline`, so every receive below
+  // returns by then.
+  std::vector<std::function<void()>> collectors;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    auto server = conns.get(calls[i].node);
+    if (!server) {
+      answers[i] = server.error();
+      continue;
+    }
+    auto left = std::max(caf::timespan{0},
+                         caf::timespan{deadline - std::chrono::steady_clock::now()});
+    std::visit(
+      [&](auto& req) {
+        using reply_type = typename reply_of<std::decay_t<decltype(req)>>::type;
+        auto handle = self->request(*server, left, std::move(req));
+        collectors.emplace_back([&, handle, i]() mutable {
+          handle.receive([&, i](reply_type& reply) { answers[i] = std::move(reply); },
+                         [&, i](caf::error& err) {
+                           if (is_connection_loss(err))
+                             conns.evict(calls[i].node);
+                           answers[i] = classify(err, calls[i].node, uid_of(calls[i]), timeout);
+                         });
+        });
+      },
+      calls[i].request);
+  }
+  for (auto& collect : collectors)
+    collect();
+  return answers;
+}
+
+remote_expert::remote_expert(node_connections& conns, endpoint node, std::string uid,
+                             caf::timespan timeout)
+  : conns_(conns), node_(std::move(node)), uid_(std::move(uid)), timeout_(timeout) {
+  // nop
+}
+
+expert_answer remote_expert::call(expert_call c) {
+  std::vector<expert_call> calls;
+  calls.push_back(std::move(c));
+  return std::move(call_many(conns_, std::move(calls), timeout_)[0]);
+}
+
+caf::expected<std::vector<tensor_blob>> remote_expert::forward(std::vector<tensor_blob> inputs) {
+  auto r = call(expert_call{node_, forward_request{uid_, std::move(inputs)}});
+  if (!r)
+    return r.error();
+  return std::move(std::get<forward_reply>(*r).outputs);
+}
+
+caf::expected<std::vector<tensor_blob>>
+remote_expert::backward(std::vector<tensor_blob> inputs, std::vector<tensor_blob> grad_outputs) {
+  auto r = call(expert_call{node_, backward_request{uid_, std::move(inputs),
+                                                    std::move(grad_outputs)}});
+  if (!r)
+    return r.error();
+  return std::move(std::get<backward_reply>(*r).grad_inputs);
+}
+
+caf::expected<expert_info> remote_expert::info() {
+  auto r = call(expert_call{node_, info_request{uid_}});
+  if (!r)
+    return r.error();
+  return std::move(std::get<expert_info>(*r));
+}
+
+caf::expected<std::vector<std::string>> list_experts(node_connections& conns,
+                                                     const endpoint& node,
+                                                     caf::timespan timeout) {
+  auto server = conns.get(node);
+  if (!server)
+    return server.error();
+  caf::scoped_actor self{conns.system()};
+  caf::expected<std::vector<std::string>> result{caf::error{}};
+  self->request(*server, timeout, list_atom::value)
+    .receive([&](std::vector<std::string>& uids) { result = std::move(uids); },
+             [&](caf::error& err) {
+               if (is_connection_loss(err))
+                 conns.evict(node);
+               result = classify(err, node, "*", timeout);
+             });
+  return result;
+}
+
+} // namespace colony

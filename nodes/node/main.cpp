@@ -1,1 +1,90 @@
-int main() { return 0; }
+// colony-node: serves the experts of a YAML config behind one published
+// endpoint until SIGINT/SIGTERM, then checkpoints them and exits.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/expert/expert_host.hpp"
+#include "messages/errc.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/node_config.hpp"
+#include "runtime/system_config.hpp"
+
+namespace {
+
+int fail(const std::string& what) {
+  std::cerr << "colony-node: error: " << what << "\n";
+  return 1;
+}
+
+/// Writes "host:port" to `path` atomically, for scripts and tests.
+bool write_ready_file(const std::string& path, const std::string& text) {
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out{tmp};
+    out << text << "\n";
+    if (!out)
+      return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int serve(const colony::node_config& cfg, const std::string& ready_file, sigset_t& signals) {
+  auto log = colony::log::get("node");
+  colony::system_options opts;
+  opts.scheduler_threads = cfg.scheduler_threads;
+  colony::system_config sys_cfg{opts};
+  caf::actor_system sys{sys_cfg};
+  auto host = colony::spawn_expert_host(sys, cfg);
+  if (!host)
+    return fail(colony::describe(host.error()));
+  auto port = caf::io::publish(host->server, cfg.port, cfg.host.c_str(), true);
+  if (!port) {
+    colony::stop_expert_host(*host);
+    return fail("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": "
+                + sys.render(port.error()));
+  }
+  auto where = cfg.host + ":" + std::to_string(*port);
+  log->info("event=listening endpoint={} experts={}", where, host->experts.size());
+  std::cout << "colony-node listening on " << where << std::endl;
+  if (!ready_file.empty() && !write_ready_file(ready_file, where))
+    log->warn("event=ready_file_failed path={}", ready_file);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log->info("event=shutdown signal={}", sig);
+  caf::scoped_actor self{sys};
+  self->request(host->server, std::chrono::seconds{120}, colony::save_atom::value)
+    .receive([&](uint64_t n) { log->info("event=checkpointed experts={}", n); },
+             [&](caf::error& err) { log->error("event=checkpoint_failed error=\"{}\"",
+                                               colony::describe(err)); });
+  colony::stop_expert_host(*host);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"colony-node: serve Colony experts"};
+  std::string config_path, ready_file;
+  app.add_option("-c,--config", config_path, "node YAML config")->required();
+  app.add_option("--ready-file", ready_file, "write HOST:PORT here once listening");
+  CLI11_PARSE(app, argc, argv);
+  // Block the stop signals before any thread starts, so that every thread
+  // inherits the mask and the main thread alone receives them in sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto cfg = colony::load_node_config(config_path);
+  if (!cfg)
+    return fail(colony::describe(cfg.error()));
+  if (!colony::log::setup(cfg->log_level, cfg->log_file))
+    return fail("log.level: unknown level '" + cfg->log_level + "'");
+  return serve(*cfg, ready_file, signals);
+}

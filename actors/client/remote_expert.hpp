@@ -1,0 +1,88 @@
+// Client side of the expert protocol (torch-free: the CLI uses it).
+//
+// node_connections caches one CAF connection (a proxy of the node's
+// expert_server_actor) per endpoint; remote_expert is a uid on a node with a
+// timeout; call_many() sends many requests at once and waits for all of them
+// up to one deadline (the gate's fan-out). Every call is bounded in time and
+// every failure is an error value: unreachable (connection refused, node
+// died), timeout, or the expert's own error (unknown_expert, bad_shape...).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/expert/protocol.hpp"
+#include "runtime/endpoint.hpp"
+
+namespace colony {
+
+/// Thread-safe cache of connections to nodes.
+class node_connections {
+public:
+  explicit node_connections(caf::actor_system& sys) : sys_(sys) {}
+
+  /// Returns the node's server, connecting on first use. errc::unreachable
+  /// when no node answers at `ep`.
+  caf::expected<expert_server_actor> get(const endpoint& ep);
+
+  /// Forgets a connection whose node went away (next get() reconnects).
+  void evict(const endpoint& ep);
+
+  caf::actor_system& system() { return sys_; }
+
+private:
+  caf::actor_system& sys_;
+  std::mutex mx_;
+  std::map<endpoint, expert_server_actor> cache_;
+};
+
+/// One request of a fan-out: where it goes and what it carries.
+struct expert_call {
+  endpoint node;
+  std::variant<forward_request, backward_request, info_request> request;
+};
+
+/// The answer to one expert_call.
+using expert_answer = caf::expected<std::variant<forward_reply, backward_reply, expert_info>>;
+
+/// Sends all `calls` at once and waits until each is answered or `timeout`
+/// has passed since the first was sent; unanswered ones get errc::timeout.
+std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert_call> calls,
+                                     caf::timespan timeout);
+
+/// An expert `uid` served by the node at `node`.
+class remote_expert {
+public:
+  remote_expert(node_connections& conns, endpoint node, std::string uid,
+                caf::timespan timeout = std::chrono::seconds{10});
+
+  caf::expected<std::vector<tensor_blob>> forward(std::vector<tensor_blob> inputs);
+  caf::expected<std::vector<tensor_blob>> backward(std::vector<tensor_blob> inputs,
+                                                   std::vector<tensor_blob> grad_outputs);
+  caf::expected<expert_info> info();
+
+  const std::string& uid() const { return uid_; }
+  const endpoint& node() const { return node_; }
+
+private:
+  expert_answer call(expert_call c);
+
+  node_connections& conns_;
+  endpoint node_;
+  std::string uid_;
+  caf::timespan timeout_;
+};
+
+/// Uids served by the node at `node`.
+caf::expected<std::vector<std::string>> list_experts(node_connections& conns,
+                                                     const endpoint& node,
+                                                     caf::timespan timeout);
+
+} // namespace colony

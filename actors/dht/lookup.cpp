@@ -1,0 +1,116 @@
+#include "actors/dht/lookup.hpp"
+
+#include <algorithm>
+
+namespace colony::dht {
+
+lookup::lookup(node_id target, size_t k, size_t alpha,
+               const std::vector<contact>& initial, node_id self,
+               bool stop_on_value)
+  : target_(target), k_(std::max<size_t>(k, 1)),
+    alpha_(std::max<size_t>(alpha, 1)), self_(self),
+    stop_on_value_(stop_on_value) {
+  for (const auto& c : initial)
+    add_candidate(c, 1);
+}
+
+std::vector<contact> lookup::next_requests() {
+  std::vector<contact> result;
+  if (done())
+    return result;
+  size_t rank = 0;
+  for (auto& [dist, x] : candidates_) {
+    if (rank == k_ || in_flight_ == alpha_)
+      break;
+    if (x.st == state::failed)
+      continue;
+    ++rank;
+    if (x.st == state::fresh) {
+      x.st = state::in_flight;
+      ++in_flight_;
+      result.push_back(x.peer);
+    }
+  }
+  return result;
+}
+
+void lookup::on_reply(const node_id& from, const std::vector<contact>& returned,
+                      bool found_value) {
+  auto* x = in_flight(from);
+  if (x == nullptr)
+    return;
+  x->st = state::answered;
+  --in_flight_;
+  if (found_value && !value_key_)
+    value_key_ = from ^ target_;
+  for (const auto& c : returned)
+    add_candidate(c, x->depth + 1);
+}
+
+void lookup::on_failure(const node_id& from) {
+  if (auto* x = in_flight(from)) {
+    x->st = state::failed;
+    --in_flight_;
+    return;
+  }
+  auto i = candidates_.find(from ^ target_);
+  if (i != candidates_.end() && i->second.st == state::fresh)
+    i->second.st = state::failed;
+}
+
+bool lookup::done() const {
+  if (stop_on_value_ && value_key_)
+    return true;
+  size_t rank = 0;
+  for (const auto& [dist, x] : candidates_) {
+    if (rank == k_)
+      break;
+    if (x.st == state::failed)
+      continue;
+    if (x.st != state::answered)
+      return false;
+    ++rank;
+  }
+  return true;
+}
+
+std::vector<contact> lookup::result() const {
+  std::vector<contact> result;
+  for (const auto& [dist, x] : candidates_) {
+    if (result.size() == k_)
+      break;
+    if (x.st == state::answered)
+      result.push_back(x.peer);
+  }
+  return result;
+}
+
+const contact* lookup::value_source() const {
+  return value_key_ ? &candidates_.at(*value_key_).peer : nullptr;
+}
+
+size_t lookup::hops() const {
+  if (value_key_)
+    return candidates_.at(*value_key_).depth;
+  for (const auto& [dist, x] : candidates_)
+    if (x.st == state::answered)
+      return x.depth;
+  return 0;
+}
+
+void lookup::add_candidate(const contact& c, size_t depth) {
+  if (c.id == self_)
+    return;
+  auto [i, added] = candidates_.emplace(c.id ^ target_, candidate{c, depth});
+  if (!added)
+    i->second.depth = std::min(i->second.depth, depth);
+}
+
+lookup::candidate* lookup::in_flight(const node_id& id) {
+  auto i = candidates_.find(id ^ target_);
+  if (i == candidates_.end() || i->second.st != state::in_flight)
+    return nullptr;
+  return &i->second;
+}
+
+} // namespace colony::dht

@@ -1,0 +1,76 @@
+// The torch side of one expert, independent of actors: module, optimizer,
+// schema checks, forward, backward with an optimizer step, counters and
+// checkpoints. Not thread-safe: its owner (the expert actor) serializes
+// access. Every failure is an error value; torch exceptions are caught here.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <torch/types.h>
+
+#include "actors/expert/expert_spec.hpp"
+#include "actors/expert/optimizer.hpp"
+#include "messages/expert_messages.hpp"
+#include "runtime/node_config.hpp"
+
+namespace colony::expert {
+
+class expert_state {
+public:
+  /// Builds module and optimizer from `group` (the spec a supervisor can
+  /// rebuild from) and restores the checkpoint of `uid` if configured.
+  static caf::expected<std::unique_ptr<expert_state>>
+  make(std::string uid, const expert_group_config& group);
+
+  const std::string& uid() const { return uid_; }
+  uint32_t max_batch_size() const { return group_.max_batch_size; }
+  const std::vector<tensor_schema>& input_schema() const { return built_.inputs; }
+  const std::vector<tensor_schema>& output_schema() const { return built_.outputs; }
+  expert_module& module() { return *built_.module; }
+
+  /// Schema and counters.
+  expert_info info() const;
+
+  /// Checks count, dtype and non-batch dims of `xs` against `schema` and
+  /// that all share one batch size; `what` names them in the error.
+  caf::error validate(const std::vector<torch::Tensor>& xs,
+                      const std::vector<tensor_schema>& schema,
+                      const std::string& what) const;
+
+  /// Outputs of the module on a batch (no autograd).
+  caf::expected<std::vector<torch::Tensor>> forward(const std::vector<torch::Tensor>& xs);
+
+  /// Re-runs the forward with autograd, back-propagates `grads`, returns the
+  /// input gradients and applies one optimizer step.
+  caf::expected<std::vector<torch::Tensor>>
+  backward(const std::vector<torch::Tensor>& xs, const std::vector<torch::Tensor>& grads);
+
+  /// Writes module + optimizer + counters atomically (temp file + rename).
+  caf::error save_checkpoint();
+
+  /// Restores what save_checkpoint wrote; errc::not_found if there is none.
+  caf::error load_checkpoint();
+
+  /// True when a checkpoint is due after the latest update.
+  bool checkpoint_due() const;
+
+  /// Path of this expert's checkpoint file ("" without a checkpoint dir).
+  std::string checkpoint_path() const;
+
+  uint64_t updates() const { return info_.updates; }
+
+private:
+  expert_state(std::string uid, expert_group_config group, built_module built,
+               std::unique_ptr<expert_optimizer> opt);
+
+  std::string uid_;
+  expert_group_config group_;
+  built_module built_;
+  std::unique_ptr<expert_optimizer> opt_;
+  expert_info info_;
+};
+
+} // namespace colony::expert

@@ -1,0 +1,63 @@
+// Protocols of the expert side (torch-free, so that clients can include it).
+//
+//   client --request--> expert_server_actor (published, one per node)
+//                          | delegates by uid
+//                          v
+//                       expert_actor (one per expert, detached thread)
+//                          ^ grant / v ready, done
+//                       dispatcher_actor (one per node: serves the queue
+//                       whose oldest request waited longest, at most
+//                       `compute_slots` batches at once)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "messages/atoms.hpp"
+#include "messages/expert_messages.hpp"
+
+namespace colony {
+
+/// One expert. Invariant: at most one batch computes at a time; requests are
+/// answered in the order their last rows were computed.
+using expert_actor = caf::typed_actor<
+  /// Outputs for a batch. Errors: bad_request (tensor count, empty list),
+  /// bad_shape, bad_dtype, malformed_payload, payload_too_large,
+  /// compute_failed. Callers must use a finite timeout.
+  caf::replies_to<forward_request>::with<forward_reply>,
+  /// Input gradients; applies one optimizer step per computed batch. Same
+  /// errors as forward.
+  caf::replies_to<backward_request>::with<backward_reply>,
+  /// Schema and counters; never fails for a known uid.
+  caf::replies_to<info_request>::with<expert_info>,
+  /// Writes a checkpoint now; replies with the update count saved.
+  /// Errors: io_failed.
+  caf::replies_to<save_atom>::with<uint64_t>,
+  /// From the dispatcher: compute one batch of queue `kind` (0 forward,
+  /// 1 backward), then report done.
+  caf::reacts_to<grant_atom, uint8_t>>;
+
+/// Node-wide compute arbitration between expert queues.
+using dispatcher_actor = caf::typed_actor<
+  /// Queue `kind` of `expert` has requests, the oldest since `oldest_ns`
+  /// (steady clock, ns since epoch of the clock).
+  caf::reacts_to<ready_atom, expert_actor, uint8_t, int64_t>,
+  /// The expert with this actor id finished a granted batch.
+  caf::reacts_to<done_atom, uint64_t>>;
+
+/// The published endpoint of a node: routes requests to its experts by uid.
+using expert_server_actor = caf::typed_actor<
+  /// Routed to the expert `uid`; errc::unknown_expert if not served here.
+  caf::replies_to<forward_request>::with<forward_reply>,
+  caf::replies_to<backward_request>::with<backward_reply>,
+  caf::replies_to<info_request>::with<expert_info>,
+  /// Uids served by this node, sorted.
+  caf::replies_to<list_atom>::with<std::vector<std::string>>,
+  /// Checkpoints every expert; replies with how many were saved.
+  caf::replies_to<save_atom>::with<uint64_t>>;
+
+} // namespace colony

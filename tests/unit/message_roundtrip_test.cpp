@@ -1,0 +1,153 @@
+// Every type registered in messages/registry.cpp survives CAF's binary
+// serialization inside an actor system configured like every Colony process.
+#include <gtest/gtest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/binary_deserializer.hpp>
+#include <caf/binary_serializer.hpp>
+#include <caf/deep_to_string.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+#include "messages/errc.hpp"
+#include "messages/expert_messages.hpp"
+#include "runtime/system_config.hpp"
+
+using namespace colony;
+
+namespace {
+
+class MessageRoundTrip : public testing::Test {
+protected:
+  MessageRoundTrip() : sys_(cfg_) {
+    // nop
+  }
+
+  /// Serializes `x` and reads it back into a fresh value.
+  template <class T>
+  T round_trip(T x) {
+    caf::binary_serializer::container_type buf;
+    caf::binary_serializer sink{sys_, buf};
+    auto err = sink(x);
+    EXPECT_FALSE(err) << caf::to_string(err);
+    EXPECT_FALSE(buf.empty());
+    T result{};
+    caf::binary_deserializer source{sys_, buf};
+    err = source(result);
+    EXPECT_FALSE(err) << caf::to_string(err);
+    return result;
+  }
+
+  /// Checks that `x` comes back with the same textual rendering.
+  template <class T>
+  void expect_round_trip(T x) {
+    auto expected = caf::deep_to_string(x);
+    auto result = round_trip(std::move(x));
+    EXPECT_EQ(caf::deep_to_string(result), expected);
+  }
+
+  system_config cfg_;
+  caf::actor_system sys_;
+};
+
+tensor_blob blob(std::string bytes) {
+  return tensor_blob{std::move(bytes)};
+}
+
+/// Bytes with NUL and high-bit characters, like an encoded tensor.
+std::string binary_bytes() {
+  std::string out;
+  for (int i = 0; i < 300; ++i)
+    out.push_back(static_cast<char>(i * 7));
+  return out;
+}
+
+expert_info sample_info() {
+  expert_info x;
+  x.uid = "ffn.0.3";
+  x.module_type = "ffn";
+  x.inputs = {tensor_schema{{-1, 512}, "float32"}};
+  x.outputs = {tensor_schema{{-1, 512}, "float32"}, tensor_schema{{}, "int64"}};
+  x.num_parameters = 1u << 20;
+  x.updates = 17;
+  x.forward_samples = 4096;
+  x.backward_samples = 2048;
+  x.forward_batches = 64;
+  x.backward_batches = 32;
+  x.max_batch_size = 256;
+  return x;
+}
+
+} // namespace
+
+TEST_F(MessageRoundTrip, TensorBlob) {
+  auto result = round_trip(blob(binary_bytes()));
+  EXPECT_EQ(result.bytes, binary_bytes());
+  EXPECT_EQ(round_trip(blob({})).bytes, "");
+}
+
+TEST_F(MessageRoundTrip, TensorSchema) {
+  auto result = round_trip(tensor_schema{{-1, 3, 0}, "bfloat16"});
+  EXPECT_EQ(result.shape, (std::vector<int64_t>{-1, 3, 0}));
+  EXPECT_EQ(result.dtype, "bfloat16");
+}
+
+TEST_F(MessageRoundTrip, ForwardRequestAndReply) {
+  auto request = round_trip(forward_request{"ffn.0.1", {blob(binary_bytes()), blob("x")}});
+  EXPECT_EQ(request.uid, "ffn.0.1");
+  ASSERT_EQ(request.inputs.size(), 2u);
+  EXPECT_EQ(request.inputs[0].bytes, binary_bytes());
+  EXPECT_EQ(request.inputs[1].bytes, "x");
+  auto reply = round_trip(forward_reply{{blob(binary_bytes())}});
+  ASSERT_EQ(reply.outputs.size(), 1u);
+  EXPECT_EQ(reply.outputs[0].bytes, binary_bytes());
+}
+
+TEST_F(MessageRoundTrip, BackwardRequestAndReply) {
+  auto request = round_trip(backward_request{"ffn.1.0", {blob("in")}, {blob(binary_bytes())}});
+  EXPECT_EQ(request.uid, "ffn.1.0");
+  ASSERT_EQ(request.inputs.size(), 1u);
+  EXPECT_EQ(request.inputs[0].bytes, "in");
+  ASSERT_EQ(request.grad_outputs.size(), 1u);
+  EXPECT_EQ(request.grad_outputs[0].bytes, binary_bytes());
+  auto reply = round_trip(backward_reply{{blob("g0"), blob("g1")}});
+  ASSERT_EQ(reply.grad_inputs.size(), 2u);
+  EXPECT_EQ(reply.grad_inputs[1].bytes, "g1");
+}
+
+TEST_F(MessageRoundTrip, InfoRequestAndExpertInfo) {
+  EXPECT_EQ(round_trip(info_request{"ffn.2.2"}).uid, "ffn.2.2");
+  expect_round_trip(sample_info());
+  auto info = round_trip(sample_info());
+  EXPECT_EQ(info.max_batch_size, 256u);
+  ASSERT_EQ(info.outputs.size(), 2u);
+  EXPECT_EQ(info.outputs[1].dtype, "int64");
+}
+
+TEST_F(MessageRoundTrip, ColonyErrorKeepsCodeAndContext) {
+  auto err = round_trip(make_error(errc::bad_shape, "want [B,4], got [B,3]"));
+  EXPECT_EQ(code_of(err), errc::bad_shape);
+  EXPECT_EQ(context_of(err), "want [B,4], got [B,3]");
+  auto bare = round_trip(make_error(errc::timeout));
+  EXPECT_EQ(code_of(bare), errc::timeout);
+  EXPECT_EQ(context_of(bare), "");
+}
+
+TEST_F(MessageRoundTrip, MessageWithForwardRequestSerializes) {
+  auto msg = caf::make_message(forward_request{"ffn.0.0", {blob(binary_bytes())}});
+  auto result = round_trip(msg);
+  ASSERT_EQ(result.size(), 1u);
+  ASSERT_TRUE(result.match_element<forward_request>(0));
+  const auto& request = result.get_as<forward_request>(0);
+  EXPECT_EQ(request.uid, "ffn.0.0");
+  ASSERT_EQ(request.inputs.size(), 1u);
+  EXPECT_EQ(request.inputs[0].bytes, binary_bytes());
+}
+
+TEST_F(MessageRoundTrip, MessagesOfEveryRegisteredTypeSerialize) {
+  auto msg = caf::make_message(blob("b"), tensor_schema{{1}, "int8"}, forward_reply{},
+                               backward_request{}, backward_reply{}, info_request{"u"},
+                               sample_info());
+  auto result = round_trip(msg);
+  EXPECT_EQ(caf::to_string(result), caf::to_string(msg));
+}
