@@ -1,0 +1,221 @@
+// Expert modules, optimizer and checkpoints, without actors.
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "actors/expert/expert_spec.hpp"
+#include "actors/expert/expert_state.hpp"
+#include "actors/expert/optimizer.hpp"
+#include "messages/errc.hpp"
+
+using namespace colony;
+using namespace colony::expert;
+
+namespace {
+
+expert_group_config ffn_group(const std::string& opt = "sgd") {
+  expert_group_config g;
+  g.uid = "ffn.0.0";
+  g.max_batch_size = 16;
+  g.module.type = "ffn";
+  g.module.params = {{"input_dim", 8}, {"hidden_dim", 16}, {"output_dim", 4}};
+  g.module.seed = 7;
+  g.optimizer.type = opt;
+  g.optimizer.lr = 0.1;
+  return g;
+}
+
+std::unique_ptr<expert_state> make_state(const expert_group_config& g) {
+  auto st = expert_state::make(g.uid, g);
+  EXPECT_TRUE(st) << describe(st.error());
+  return st ? std::move(*st) : nullptr;
+}
+
+std::vector<torch::Tensor> params_of(expert_module& m) {
+  std::vector<torch::Tensor> out;
+  for (auto& p : m.parameters())
+    out.push_back(p.detach().clone());
+  return out;
+}
+
+bool same_params(expert_module& a, expert_module& b) {
+  auto pa = params_of(a);
+  auto pb = params_of(b);
+  if (pa.size() != pb.size())
+    return false;
+  for (size_t i = 0; i < pa.size(); ++i)
+    if (!torch::equal(pa[i], pb[i]))
+      return false;
+  return true;
+}
+
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    char tmpl[] = "/tmp/colony-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+} // namespace
+
+TEST(ExpertSpecTest, RegistryHoldsEveryBuiltInSpec) {
+  auto names = spec_names();
+  for (auto want : {"det_dropout", "ffn", "nop_delay", "transformer"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+}
+
+TEST(ExpertSpecTest, UnknownSpecAndUnknownParamAreConfigErrorsNamingThem) {
+  module_config cfg;
+  cfg.type = "mlp";
+  auto bad = make_module(cfg);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(code_of(bad.error()), errc::bad_config);
+  EXPECT_NE(context_of(bad.error()).find("'mlp'"), std::string::npos);
+  cfg.type = "ffn";
+  cfg.params = {{"input_dim", 4}, {"hiden_dim", 8}};
+  bad = make_module(cfg);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(context_of(bad.error()).find("module.hiden_dim"), std::string::npos);
+  cfg.params = {{"input_dim", 2.5}};
+  bad = make_module(cfg);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(context_of(bad.error()).find("module.input_dim"), std::string::npos);
+}
+
+TEST(ExpertSpecTest, SameConfigGivesBitIdenticalParameters) {
+  auto g = ffn_group();
+  auto a = make_module(g.module);
+  auto b = make_module(g.module);
+  ASSERT_TRUE(a && b);
+  EXPECT_TRUE(same_params(*a->module, *b->module));
+  g.module.seed = 8;
+  auto c = make_module(g.module);
+  EXPECT_FALSE(same_params(*a->module, *c->module));
+}
+
+TEST(ExpertSpecTest, TransformerBlockMapsSequencesToSequences) {
+  module_config cfg;
+  cfg.type = "transformer";
+  cfg.params = {{"d_model", 16}, {"heads", 4}, {"ff_dim", 32}};
+  auto m = make_module(cfg);
+  ASSERT_TRUE(m) << describe(m.error());
+  auto x = torch::randn({3, 5, 16});
+  auto y = m->module->forward({x})[0];
+  EXPECT_EQ(y.sizes(), x.sizes());
+  // Attention mixes positions within a sequence but never across the batch.
+  auto y0 = m->module->forward({x.narrow(0, 0, 1)})[0];
+  EXPECT_TRUE(torch::allclose(y.narrow(0, 0, 1), y0, 1e-5, 1e-5));
+  cfg.params["heads"] = 5;
+  EXPECT_FALSE(make_module(cfg));
+}
+
+TEST(ExpertSpecTest, DeterministicDropoutAppliesTheGivenMask) {
+  module_config cfg;
+  cfg.type = "det_dropout";
+  cfg.params = {{"dim", 4}, {"keep_prob", 0.5}};
+  auto m = make_module(cfg);
+  ASSERT_TRUE(m);
+  auto x = torch::ones({2, 4});
+  auto mask = torch::tensor({{1.f, 0.f, 1.f, 0.f}, {0.f, 0.f, 1.f, 1.f}});
+  auto y = m->module->forward({x, mask})[0];
+  EXPECT_TRUE(torch::equal(y, mask * 2));
+}
+
+TEST(ExpertStateTest, ValidateNamesWantedAndGivenShapes) {
+  auto st = make_state(ffn_group());
+  auto err = st->validate({torch::zeros({2, 5})}, st->input_schema(), "inputs");
+  EXPECT_EQ(code_of(err), errc::bad_shape);
+  EXPECT_EQ(context_of(err), "inputs[0]: want [B, 8], got [2, 5]");
+  err = st->validate({torch::zeros({2, 8}, torch::kFloat64)}, st->input_schema(), "inputs");
+  EXPECT_EQ(code_of(err), errc::bad_dtype);
+  err = st->validate({}, st->input_schema(), "inputs");
+  EXPECT_EQ(code_of(err), errc::bad_request);
+  EXPECT_FALSE(st->validate({torch::zeros({0, 8})}, st->input_schema(), "inputs"));
+}
+
+TEST(ExpertStateTest, BackwardMatchesLocalAutogradAndOneSgdStep) {
+  auto g = ffn_group("sgd");
+  auto st = make_state(g);
+  auto local = make_module(g.module);
+  ASSERT_TRUE(local);
+  torch::optim::SGD sgd{local->module->parameters(), torch::optim::SGDOptions{0.1}};
+  auto x = torch::randn({3, 8});
+  auto gy = torch::randn({3, 4});
+  auto xl = x.clone().requires_grad_(true);
+  torch::autograd::backward(local->module->forward({xl}), {gy});
+  sgd.step();
+  auto gx = st->backward({x}, {gy});
+  ASSERT_TRUE(gx) << describe(gx.error());
+  EXPECT_TRUE(torch::allclose((*gx)[0], xl.grad(), 1e-6, 1e-6));
+  EXPECT_TRUE(same_params(st->module(), *local->module));
+  EXPECT_EQ(st->updates(), 1u);
+  EXPECT_EQ(st->info().backward_samples, 3u);
+}
+
+TEST(ExpertStateTest, CheckpointRestoresParametersOptimizerAndCounters) {
+  temp_dir dir;
+  auto g = ffn_group("adam");
+  g.checkpoint.dir = dir.path.string();
+  auto a = make_state(g);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(a->backward({torch::randn({2, 8})}, {torch::randn({2, 4})}));
+  ASSERT_FALSE(a->save_checkpoint());
+  EXPECT_FALSE(std::filesystem::exists(a->checkpoint_path() + ".tmp"));
+  auto b = make_state(g); // restores from the checkpoint at start
+  EXPECT_EQ(b->updates(), 3u);
+  EXPECT_TRUE(same_params(a->module(), b->module()));
+  // Adam's moments came back too: the next step is identical on both.
+  auto x = torch::randn({2, 8});
+  auto gy = torch::randn({2, 4});
+  ASSERT_TRUE(a->backward({x}, {gy}));
+  ASSERT_TRUE(b->backward({x}, {gy}));
+  EXPECT_TRUE(same_params(a->module(), b->module()));
+}
+
+TEST(ExpertStateTest, CorruptCheckpointIsAnIoErrorNotACrash) {
+  temp_dir dir;
+  auto g = ffn_group();
+  g.checkpoint.dir = dir.path.string();
+  {
+    std::ofstream out{(dir.path / "ffn.0.0.pt").string()};
+    out << "not a checkpoint";
+  }
+  auto st = expert_state::make(g.uid, g);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(code_of(st.error()), errc::io_failed);
+}
+
+TEST(OptimizerTest, LinearWarmupThenLinearDecay) {
+  optimizer_config cfg;
+  cfg.lr = 1.0;
+  cfg.warmup_steps = 4;
+  cfg.total_steps = 12;
+  EXPECT_DOUBLE_EQ(scheduled_lr(cfg, 0), 0.25);
+  EXPECT_DOUBLE_EQ(scheduled_lr(cfg, 3), 1.0);
+  EXPECT_DOUBLE_EQ(scheduled_lr(cfg, 4), 1.0);
+  EXPECT_DOUBLE_EQ(scheduled_lr(cfg, 8), 0.5);
+  EXPECT_DOUBLE_EQ(scheduled_lr(cfg, 12), 0.0);
+  EXPECT_DOUBLE_EQ(scheduled_lr(cfg, 100), 0.0);
+  cfg.warmup_steps = 0;
+  cfg.total_steps = 0;
+  EXPECT_DOUBLE_EQ(scheduled_lr(cfg, 1000), 1.0);
+}
+
+TEST(OptimizerTest, ClipsTheGlobalGradientNorm) {
+  auto p = torch::zeros({2}, torch::requires_grad());
+  optimizer_config cfg;
+  cfg.type = "sgd";
+  cfg.lr = 1.0;
+  cfg.clip_grad_norm = 1.0;
+  auto opt = expert_optimizer::make(cfg, {p});
+  ASSERT_TRUE(opt);
+  p.mutable_grad() = torch::tensor({3.f, 4.f});
+  (*opt)->step(0);
+  EXPECT_TRUE(torch::allclose(p.detach(), torch::tensor({-0.6f, -0.8f}), 1e-6, 1e-6));
+  cfg.type = "rmsprop";
+  EXPECT_EQ(code_of(expert_optimizer::make(cfg, {p}).error()), errc::bad_config);
+}
