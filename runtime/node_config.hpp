@@ -59,7 +59,7 @@ struct node_config {
   std::string host = "127.0.0.1";
   uint16_t port = 0;              ///< 0 = any free port
   uint32_t scheduler_threads = 2; ///< CAF scheduler threads
-  uint32_t torch_threads = 0;     ///< intra-op threads per batch; 0 = torch default
+  uint32_t torch_threads = 0;     ///< intra-op threads per batch; 0 = all cores
   uint32_t compute_slots = 1;     ///< batches computed at the same time
   uint64_t max_message_bytes = uint64_t{256} << 20;
   std::string log_level = "info";

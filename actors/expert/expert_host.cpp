@@ -1,5 +1,8 @@
 #include "actors/expert/expert_host.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include <caf/all.hpp>
 
 #include "actors/expert/expert_actor.hpp"
@@ -22,7 +25,11 @@ caf::expected<expert_host> spawn_expert_host(caf::actor_system& sys, const node_
     }
   expert_host host;
   host.dispatcher = spawn_dispatcher(sys, cfg.compute_slots);
-  expert_options opts{cfg.max_message_bytes, cfg.torch_threads};
+  // torch's own default here is 1 thread (it counts physical cores): use
+  // every core unless the config says otherwise.
+  auto threads = cfg.torch_threads > 0 ? cfg.torch_threads
+                                       : std::max(1u, std::thread::hardware_concurrency());
+  expert_options opts{cfg.max_message_bytes, threads};
   for (auto& st : states) {
     auto uid = st->uid();
     host.experts.emplace(uid, spawn_expert(sys, std::move(st), host.dispatcher, opts));
