@@ -11,14 +11,30 @@
 
 namespace colony {
 
-/// One encoded colony.v1.Tensor.
+/// One encoded colony.v1.Tensor. A large one travels in `chunks` separate
+/// tensor_chunk messages of transfer id `transfer` (see chunking.hpp); its
+/// `bytes` are then empty.
 struct tensor_blob {
   std::string bytes;
+  uint64_t transfer = 0;
+  uint32_t chunks = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tensor_blob& x) {
-  return f(caf::meta::type_name("tensor_blob"), x.bytes);
+  return f(caf::meta::type_name("tensor_blob"), x.bytes, x.transfer, x.chunks);
+}
+
+/// Part `index` of the bytes of a chunked tensor_blob.
+struct tensor_chunk {
+  uint64_t transfer = 0;
+  uint32_t index = 0;
+  std::string bytes;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tensor_chunk& x) {
+  return f(caf::meta::type_name("tensor_chunk"), x.transfer, x.index, x.bytes);
 }
 
 /// Shape (without the batch dimension; -1 = any size) and dtype name of one

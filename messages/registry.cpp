@@ -7,6 +7,7 @@ namespace colony {
 
 void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<tensor_blob>("colony.tensor_blob");
+  cfg.add_message_type<tensor_chunk>("colony.tensor_chunk");
   cfg.add_message_type<tensor_schema>("colony.tensor_schema");
   cfg.add_message_type<forward_request>("colony.forward_request");
   cfg.add_message_type<forward_reply>("colony.forward_reply");

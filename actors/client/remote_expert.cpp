@@ -1,8 +1,11 @@
 #include "actors/client/remote_expert.hpp"
 
+#include <random>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "messages/chunking.hpp"
 #include "messages/errc.hpp"
 
 namespace colony {
@@ -45,6 +48,50 @@ struct reply_of<backward_request> { using type = backward_reply; };
 template <>
 struct reply_of<info_request> { using type = expert_info; };
 
+/// The tensors of a request or reply that may travel in chunks.
+std::vector<std::vector<tensor_blob>*> blobs_of(forward_request& r) { return {&r.inputs}; }
+std::vector<std::vector<tensor_blob>*> blobs_of(backward_request& r) {
+  return {&r.inputs, &r.grad_outputs};
+}
+std::vector<std::vector<tensor_blob>*> blobs_of(info_request&) { return {}; }
+std::vector<std::vector<tensor_blob>*> blobs_of(forward_reply& r) { return {&r.outputs}; }
+std::vector<std::vector<tensor_blob>*> blobs_of(backward_reply& r) { return {&r.grad_inputs}; }
+std::vector<std::vector<tensor_blob>*> blobs_of(expert_info&) { return {}; }
+
+/// Sends the large tensors of `req` ahead of it as chunks.
+template <class Request>
+void send_chunks(caf::scoped_actor& self, const expert_server_actor& server, Request& req,
+                 std::mt19937_64& ids) {
+  for (auto* blobs : blobs_of(req))
+    for (auto& blob : *blobs)
+      for (auto& c : split_blob(blob, ids(), default_chunk_bytes))
+        self->send(server, std::move(c));
+}
+
+/// Receives the chunks of `reply`'s large tensors (they precede the reply in
+/// the mailbox) and restores them; bounded by `deadline`.
+template <class Reply>
+caf::error receive_chunks(caf::scoped_actor& self, chunk_assembler& chunks, Reply& reply,
+                          std::chrono::steady_clock::time_point deadline) {
+  for (auto* blobs : blobs_of(reply)) {
+    // Each pass takes one chunk; the deadline bounds the loop in time.
+    while (!chunks.ready(0, *blobs)) {
+      caf::error err;
+      auto left = std::max(caf::timespan{0},
+                           caf::timespan{deadline - std::chrono::steady_clock::now()});
+      self->receive([&](tensor_chunk& c) { err = chunks.add(0, std::move(c), 0); },
+                    caf::after(left) >> [&] {
+                      err = make_error(errc::timeout, "chunks of a reply did not arrive in time");
+                    });
+      if (err)
+        return err;
+    }
+    if (auto err = chunks.restore(0, *blobs))
+      return err;
+  }
+  return caf::none;
+}
+
 const std::string& uid_of(const expert_call& c) {
   return std::visit([](const auto& r) -> const std::string& { return r.uid; }, c.request);
 }
@@ -80,6 +127,8 @@ std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert
   // each carries a timeout that ends at `deadline`, so every receive below
   // returns by then.
   std::vector<std::function<void()>> collectors;
+  std::mt19937_64 transfer_ids{std::random_device{}()};
+  chunk_assembler chunks{uint64_t{1} << 40};
   for (size_t i = 0; i < calls.size(); ++i) {
     auto server = conns.get(calls[i].node);
     if (!server) {
@@ -91,9 +140,15 @@ std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert
     std::visit(
       [&](auto& req) {
         using reply_type = typename reply_of<std::decay_t<decltype(req)>>::type;
+        send_chunks(self, *server, req, transfer_ids);
         auto handle = self->request(*server, left, std::move(req));
         collectors.emplace_back([&, handle, i]() mutable {
-          handle.receive([&, i](reply_type& reply) { answers[i] = std::move(reply); },
+          handle.receive([&, i](reply_type& reply) {
+                           if (auto err = receive_chunks(self, chunks, reply, deadline))
+                             answers[i] = std::move(err);
+                           else
+                             answers[i] = std::move(reply);
+                         },
                          [&, i](caf::error& err) {
                            if (is_connection_loss(err))
                              conns.evict(calls[i].node);

@@ -1,6 +1,7 @@
 #include "actors/expert/expert_actor.hpp"
 
 #include <functional>
+#include <random>
 #include <unordered_map>
 
 #include <caf/all.hpp>
@@ -8,6 +9,7 @@
 
 #include "actors/expert/batch_queue.hpp"
 #include "actors/expert/expert_state.hpp"
+#include "messages/chunking.hpp"
 #include "messages/errc.hpp"
 #include "messages/wire/torch_tensor.hpp"
 #include "runtime/logging.hpp"
@@ -97,6 +99,8 @@ struct pending_request {
   std::vector<std::vector<torch::Tensor>> parts;
   caf::typed_response_promise<forward_reply> fwd;
   caf::typed_response_promise<backward_reply> bwd;
+  /// The requester: chunks of large outputs go to it before the reply.
+  caf::strong_actor_ptr sender;
 
   void fail(const caf::error& err) {
     if (kind == fwd_kind)
@@ -109,6 +113,7 @@ struct pending_request {
 using expert_pointer = expert_actor::stateful_pointer<struct expert_actor_state>;
 
 struct expert_actor_state {
+  std::mt19937_64 transfer_ids{std::random_device{}()};
   std::shared_ptr<expert::expert_state> st;
   dispatcher_actor dispatcher;
   expert_options opts;
@@ -157,6 +162,7 @@ struct expert_actor_state {
     auto& q = queues[kind];
     bool was_empty = q.empty();
     q.push(id, req.inputs[0].size(0), shape_key(req.inputs), clock::now());
+    req.sender = self->current_sender();
     pending.emplace(id, std::move(req));
     if (was_empty)
       notify_ready(self, kind);
@@ -252,12 +258,25 @@ struct expert_actor_state {
       if (!bytes)
         return fail(id, bytes.error());
       blobs.push_back(tensor_blob{std::move(*bytes)});
+      send_chunks(req.sender, blobs.back());
     }
     if (req.kind == fwd_kind)
       req.fwd.deliver(forward_reply{std::move(blobs)});
     else
       req.bwd.deliver(backward_reply{std::move(blobs)});
     pending.erase(id);
+  }
+
+  /// Sends a large blob ahead of the reply as chunks. A typed actor may
+  /// not send() to an untyped one; anon_send takes the same path (the
+  /// requester's mailbox or its node's proxy) in program order, so the
+  /// chunks still precede the reply.
+  void send_chunks(const caf::strong_actor_ptr& to, tensor_blob& blob) {
+    if (!to)
+      return;
+    auto dest = caf::actor_cast<caf::actor>(to);
+    for (auto& c : split_blob(blob, transfer_ids(), opts.chunk_bytes))
+      caf::anon_send(dest, std::move(c));
   }
 
   void fail(uint64_t id, const caf::error& err) {

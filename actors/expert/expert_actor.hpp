@@ -22,6 +22,8 @@ namespace colony {
 struct expert_options {
   uint64_t max_message_bytes = uint64_t{256} << 20;
   uint32_t torch_threads = 0; ///< 0 = leave torch's default
+  /// Outputs larger than this travel as tensor_chunk messages.
+  size_t chunk_bytes = size_t{4} << 20;
 };
 
 /// Spawns the node's dispatcher with `slots` concurrent batches (>= 1).

@@ -34,7 +34,7 @@ caf::expected<expert_host> spawn_expert_host(caf::actor_system& sys, const node_
     auto uid = st->uid();
     host.experts.emplace(uid, spawn_expert(sys, std::move(st), host.dispatcher, opts));
   }
-  host.server = spawn_expert_server(sys, host.experts);
+  host.server = spawn_expert_server(sys, host.experts, cfg.max_message_bytes);
   log::get("node")->info("event=experts_spawned count={} compute_slots={}", host.experts.size(),
                          cfg.compute_slots);
   return host;

@@ -10,8 +10,10 @@
 
 namespace colony {
 
-/// Spawns the server routing to `experts` (uid -> actor).
+/// Spawns the server routing to `experts` (uid -> actor); chunked payloads
+/// above `max_message_bytes` are refused.
 expert_server_actor spawn_expert_server(caf::actor_system& sys,
-                                        std::map<std::string, expert_actor> experts);
+                                        std::map<std::string, expert_actor> experts,
+                                        uint64_t max_message_bytes);
 
 } // namespace colony
