@@ -34,9 +34,17 @@ constexpr size_t data_alignment = 8;
 /// Protobuf's hard limit for one message.
 constexpr uint64_t protobuf_limit = INT_MAX;
 
+/// Indexed by the enum values.
+constexpr const char* dtype_names[] = {nullptr, "float32", "float16", "bfloat16", "float64",
+                                       "int64", "int32", "uint8", "int8", "bool"};
+constexpr size_t dtype_sizes[] = {0, 4, 2, 2, 8, 8, 4, 1, 1, 1};
+constexpr const char* compression_names[] = {"none", "float16", "uint8"};
+constexpr uint8_t max_dtype = 9;
+constexpr uint8_t max_compression = 2;
+
 bool is_valid(dtype t) {
   auto v = static_cast<uint8_t>(t);
-  return v >= 1 && v <= 9;
+  return v >= 1 && v <= max_dtype;
 }
 
 bool is_aligned(const void* ptr, size_t alignment) {
@@ -48,21 +56,17 @@ std::string describe(dtype type, const std::vector<int64_t>& shape) {
 }
 
 std::string to_string(compression mode) {
-  switch (mode) {
-    case compression::none: return "none";
-    case compression::float16: return "float16";
-    case compression::uint8: return "uint8";
-  }
-  return "compression(" + std::to_string(static_cast<int>(mode)) + ")";
+  auto v = static_cast<uint8_t>(mode);
+  if (v > max_compression)
+    return "compression(" + std::to_string(v) + ")";
+  return compression_names[v];
 }
 
 /// Bytes per element on the wire.
 size_t wire_element_size(dtype type, compression mode) {
-  switch (mode) {
-    case compression::float16: return 2;
-    case compression::uint8: return 1;
-    default: return element_size(type);
-  }
+  if (mode == compression::none)
+    return element_size(type);
+  return mode == compression::float16 ? 2 : 1;
 }
 
 size_t varint_size(uint64_t x) {
@@ -141,31 +145,29 @@ void quantize(const float* x, size_t n, float lo, float hi, uint8_t* out) {
   }
 }
 
-caf::expected<std::string> encode_float16(const tensor_view& t, size_t n) {
+/// Encodes a float32 view with a lossy mode (one pass over the elements
+/// after the range scan of uint8).
+caf::expected<std::string> encode_compressed(const tensor_view& t, compression mode) {
+  auto n = t.nbytes / sizeof(float);
   std::vector<float> scratch;
   auto in = float_input(t.data, n, scratch);
-  auto out = start_message(t, compression::float16, 0, 0, n * 2);
-  if (!out)
+  std::pair<float, float> range{0.0f, 0.0f};
+  if (mode == compression::uint8) {
+    auto found = finite_range(in, n);
+    if (!found)
+      return found.error();
+    range = *found;
+  }
+  auto size = n * wire_element_size(t.type, mode);
+  auto out = start_message(t, mode, range.first, range.second, size);
+  if (!out || n == 0)
     return out;
   auto pos = out->size();
-  out->resize(pos + n * 2);
-  floats_to_halves(in, reinterpret_cast<uint16_t*>(&(*out)[pos]), n);
-  return out;
-}
-
-caf::expected<std::string> encode_uint8(const tensor_view& t, size_t n) {
-  std::vector<float> scratch;
-  auto in = float_input(t.data, n, scratch);
-  auto range = finite_range(in, n);
-  if (!range)
-    return range.error();
-  auto [lo, hi] = *range;
-  auto out = start_message(t, compression::uint8, lo, hi, n);
-  if (!out)
-    return out;
-  auto pos = out->size();
-  out->resize(pos + n);
-  quantize(in, n, lo, hi, reinterpret_cast<uint8_t*>(&(*out)[pos]));
+  out->resize(pos + size);
+  if (mode == compression::float16)
+    floats_to_halves(in, reinterpret_cast<uint16_t*>(&(*out)[pos]), n);
+  else
+    quantize(in, n, range.first, range.second, reinterpret_cast<uint8_t*>(&(*out)[pos]));
   return out;
 }
 
@@ -179,7 +181,7 @@ caf::error check_view(const tensor_view& t, compression mode) {
                                          + std::to_string(*nbytes));
   if (t.nbytes > 0 && t.data == nullptr)
     return make_error(errc::bad_request, "view has no data");
-  if (static_cast<uint8_t>(mode) > 2)
+  if (static_cast<uint8_t>(mode) > max_compression)
     return make_error(errc::bad_dtype, "unknown " + to_string(mode));
   if (mode != compression::none && t.type != dtype::float32)
     return make_error(errc::bad_dtype, to_string(mode) + " compression needs float32, got "
@@ -263,11 +265,11 @@ caf::expected<tensor_header> parse_header(const std::string& bytes) {
   if (!msg.ParseFromString(bytes))
     return malformed("header does not parse");
   auto type = static_cast<int>(msg.dtype());
-  if (type < 1 || type > 9)
+  if (type < 1 || type > max_dtype)
     return make_error(errc::bad_dtype, type == 0 ? "dtype unspecified"
                                                  : "unsupported dtype " + std::to_string(type));
   auto mode = static_cast<int>(msg.compression());
-  if (mode < 0 || mode > 2)
+  if (mode < 0 || mode > max_compression)
     return make_error(errc::bad_dtype, "unknown compression " + std::to_string(mode));
   tensor_header h;
   h.type = static_cast<dtype>(type);
@@ -311,7 +313,7 @@ caf::error check_bools(const std::string& bytes, const field_scan& scan) {
 caf::expected<host_tensor> decompress(const std::string& bytes, const field_scan& scan,
                                       const tensor_header& h, host_tensor t) {
   auto n = static_cast<size_t>(t.numel());
-  auto buf = std::make_shared<std::vector<float>>(n);
+  std::shared_ptr<float[]> buf{new float[n]}; // no zero fill
   auto src = bytes.data() + scan.data_offset;
   if (h.mode == compression::float16) {
     std::vector<uint16_t> scratch;
@@ -320,7 +322,7 @@ caf::expected<host_tensor> decompress(const std::string& bytes, const field_scan
       std::memcpy(scratch.data(), src, n * 2);
       src = reinterpret_cast<const char*>(scratch.data());
     }
-    halves_to_floats(reinterpret_cast<const uint16_t*>(src), buf->data(), n);
+    halves_to_floats(reinterpret_cast<const uint16_t*>(src), buf.get(), n);
   } else {
     if (!std::isfinite(h.quant_min) || !std::isfinite(h.quant_max) || h.quant_min > h.quant_max)
       return malformed("invalid quantization range [" + std::to_string(h.quant_min) + ", "
@@ -331,9 +333,9 @@ caf::expected<host_tensor> decompress(const std::string& bytes, const field_scan
       table[code] = static_cast<float>(h.quant_min + code * step);
     auto codes = reinterpret_cast<const uint8_t*>(src);
     for (size_t i = 0; i < n; ++i)
-      (*buf)[i] = table[codes[i]];
+      buf[i] = table[codes[i]];
   }
-  t.data = reinterpret_cast<const uint8_t*>(buf->data());
+  t.data = reinterpret_cast<const uint8_t*>(buf.get());
   t.nbytes = n * sizeof(float);
   t.owner = std::move(buf);
   return t;
@@ -344,52 +346,30 @@ caf::expected<host_tensor> decompress(const std::string& bytes, const field_scan
 // -- dtype helpers ------------------------------------------------------------
 
 size_t element_size(dtype t) {
-  switch (t) {
-    case dtype::float64:
-    case dtype::int64: return 8;
-    case dtype::float32:
-    case dtype::int32: return 4;
-    case dtype::float16:
-    case dtype::bfloat16: return 2;
-    case dtype::uint8:
-    case dtype::int8:
-    case dtype::boolean: return 1;
-  }
-  return 0;
+  return is_valid(t) ? dtype_sizes[static_cast<uint8_t>(t)] : 0;
 }
 
 std::string to_string(dtype t) {
-  switch (t) {
-    case dtype::float32: return "float32";
-    case dtype::float16: return "float16";
-    case dtype::bfloat16: return "bfloat16";
-    case dtype::float64: return "float64";
-    case dtype::int64: return "int64";
-    case dtype::int32: return "int32";
-    case dtype::uint8: return "uint8";
-    case dtype::int8: return "int8";
-    case dtype::boolean: return "bool";
-  }
-  return "dtype(" + std::to_string(static_cast<int>(t)) + ")";
+  if (!is_valid(t))
+    return "dtype(" + std::to_string(static_cast<int>(t)) + ")";
+  return dtype_names[static_cast<uint8_t>(t)];
 }
 
 bool from_string(const std::string& name, dtype& out) {
-  for (uint8_t v = 1; v <= 9; ++v) {
-    if (to_string(static_cast<dtype>(v)) == name) {
+  for (uint8_t v = 1; v <= max_dtype; ++v)
+    if (name == dtype_names[v]) {
       out = static_cast<dtype>(v);
       return true;
     }
-  }
   return false;
 }
 
 bool from_string(const std::string& name, compression& out) {
-  for (uint8_t v = 0; v <= 2; ++v) {
-    if (to_string(static_cast<compression>(v)) == name) {
+  for (uint8_t v = 0; v <= max_compression; ++v)
+    if (name == compression_names[v]) {
       out = static_cast<compression>(v);
       return true;
     }
-  }
   return false;
 }
 
@@ -440,11 +420,8 @@ caf::expected<uint64_t> checked_nbytes(dtype type, const std::vector<int64_t>& s
 caf::expected<std::string> encode(const tensor_view& t, compression mode) {
   if (auto err = check_view(t, mode))
     return err;
-  auto n = t.nbytes / element_size(t.type);
-  if (mode == compression::float16)
-    return encode_float16(t, n);
-  if (mode == compression::uint8)
-    return encode_uint8(t, n);
+  if (mode != compression::none)
+    return encode_compressed(t, mode);
   auto out = start_message(t, mode, 0, 0, t.nbytes);
   if (out && t.nbytes > 0)
     out->append(static_cast<const char*>(t.data), t.nbytes);

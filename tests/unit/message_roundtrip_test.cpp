@@ -8,6 +8,7 @@
 #include <caf/deep_to_string.hpp>
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
+#include <caf/type_erased_value.hpp>
 
 #include "messages/errc.hpp"
 #include "messages/expert_messages.hpp"
@@ -150,4 +151,26 @@ TEST_F(MessageRoundTrip, MessagesOfEveryRegisteredTypeSerialize) {
                                sample_info());
   auto result = round_trip(msg);
   EXPECT_EQ(caf::to_string(result), caf::to_string(msg));
+}
+
+TEST_F(MessageRoundTrip, EveryRegisteredColonyTypeRoundTrips) {
+  size_t checked = 0;
+  for (const auto& [name, factory] : cfg_.value_factories_by_name) {
+    if (name.rfind("colony.", 0) != 0)
+      continue;
+    auto original = factory();
+    caf::binary_serializer::container_type buf;
+    caf::binary_serializer sink{sys_, buf};
+    ASSERT_FALSE(original->save(sink)) << name;
+    auto copy = factory();
+    caf::binary_deserializer source{sys_, buf};
+    ASSERT_FALSE(copy->load(source)) << name;
+    EXPECT_EQ(copy->stringify(), original->stringify()) << name;
+    ++checked;
+  }
+  for (auto name : {"colony.tensor_blob", "colony.tensor_schema", "colony.forward_request",
+                    "colony.forward_reply", "colony.backward_request", "colony.backward_reply",
+                    "colony.info_request", "colony.expert_info"})
+    EXPECT_EQ(cfg_.value_factories_by_name.count(name), 1u) << name;
+  EXPECT_GE(checked, 8u);
 }

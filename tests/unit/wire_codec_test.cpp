@@ -211,6 +211,12 @@ TEST(WireCodec, InteroperatesWithProtobuf) {
   EXPECT_EQ(parsed.dtype(), v1::DTYPE_INT64);
   EXPECT_EQ(parsed.shape_size(), 2);
   EXPECT_EQ(parsed.data(), std::string(s.bytes.begin(), s.bytes.end()));
+  v1::Tensor halves;
+  auto floats = make_floats({1.0f, 2.0f}, {2});
+  ASSERT_TRUE(halves.ParseFromString(encoded(floats, compression::float16)));
+  EXPECT_EQ(halves.dtype(), v1::DTYPE_FLOAT32);
+  EXPECT_EQ(halves.compression(), v1::COMPRESSION_FLOAT16);
+  EXPECT_EQ(halves.data().size(), 4u);
   // Protobuf's own serializer does not align the data: decoded by copy.
   for (int extra_dims = 0; extra_dims < 8; ++extra_dims) {
     std::vector<int64_t> shape(extra_dims, 1);
@@ -368,7 +374,6 @@ TEST(WireCodec, DecodeEnforcesSizeLimits) {
 }
 
 TEST(WireCodec, EveryTruncationIsAnError) {
-  std::mt19937 rng{8};
   for (auto mode : {compression::none, compression::float16, compression::uint8}) {
     auto s = make_floats({1.0f, -2.0f, 3.5f, 0.25f, 8.0f, -1.0f}, {2, 3});
     auto bytes = encoded(s, mode);
