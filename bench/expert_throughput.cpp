@@ -157,8 +157,9 @@ void codec_figures() {
               codec_rate * nbytes / 1e9, memcpy_rate * nbytes / 1e9, codec_rate / memcpy_rate);
 }
 
-void round_trip_figures(node_connections& conns, const endpoint& ep, int calls) {
-  remote_expert e{conns, ep, uid, std::chrono::seconds{10}};
+std::vector<double> round_trips(node_connections& conns, const endpoint& ep, const char* name,
+                                int calls) {
+  remote_expert e{conns, ep, name, std::chrono::seconds{10}};
   auto x = wire::encode_tensor(torch::randn({1, dim}));
   std::vector<double> ms;
   for (int i = 0; i < calls + 10; ++i) {
@@ -166,15 +167,37 @@ void round_trip_figures(node_connections& conns, const endpoint& ep, int calls) 
     auto y = e.forward({tensor_blob{*x}});
     if (!y) {
       std::cerr << "round trip failed: " << describe(y.error()) << "\n";
-      return;
+      return {0.0};
     }
     if (i >= 10)
       ms.push_back(seconds_since(start) * 1e3);
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("batch-1 forward round trip over loopback (%d calls): median %.3f ms, p99 %.3f ms"
-              " (target median <= 1 ms)\n",
-              calls, ms[ms.size() / 2], ms[ms.size() * 99 / 100]);
+  return ms;
+}
+
+void round_trip_figures(node_connections& conns, const endpoint& ep, expert::expert_state& st,
+                        int calls) {
+  auto x = torch::randn({1, dim});
+  std::vector<double> local;
+  for (int i = 0; i < calls; ++i) {
+    auto start = bench_clock::now();
+    st.forward({x});
+    local.push_back(seconds_since(start) * 1e3);
+  }
+  std::sort(local.begin(), local.end());
+  auto ffn = round_trips(conns, ep, uid, calls);
+  auto nop = round_trips(conns, ep, "nop.0", calls);
+  auto med = [](const std::vector<double>& v) { return v[v.size() / 2]; };
+  auto p99 = [](const std::vector<double>& v) { return v[v.size() * 99 / 100]; };
+  std::printf("\nbatch-1 forward, %d calls each (target: round trip median <= 1 ms):\n", calls);
+  std::printf("  ffn expert over loopback: median %.3f ms, p99 %.3f ms\n", med(ffn), p99(ffn));
+  std::printf("  same ffn called locally:  median %.3f ms, p99 %.3f ms"
+              " (memory-bound: 32 MiB of weights per call)\n", med(local), p99(local));
+  std::printf("  identity expert (transport only): median %.3f ms, p99 %.3f ms\n", med(nop),
+              p99(nop));
+  std::printf("  transport overhead of the ffn call: %.3f ms (%.2fx the local call)\n",
+              med(ffn) - med(local), med(ffn) / med(local));
 }
 
 } // namespace
@@ -218,6 +241,6 @@ int main(int argc, char** argv) {
   }
   std::printf("(samples/s; target remote/local >= 0.9 at batch 64 with 4 clients)\n");
   codec_figures();
-  round_trip_figures(conns, node.ep, quick ? 200 : 1000);
+  round_trip_figures(conns, node.ep, **st, quick ? 200 : 1000);
   return 0;
 }
