@@ -1,5 +1,6 @@
 #include "messages/registry.hpp"
 
+#include "messages/dht_messages.hpp"
 #include "messages/errc.hpp"
 #include "messages/expert_messages.hpp"
 
@@ -15,6 +16,25 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<backward_reply>("colony.backward_reply");
   cfg.add_message_type<info_request>("colony.info_request");
   cfg.add_message_type<expert_info>("colony.expert_info");
+  cfg.add_message_type<dht_peer>("colony.dht_peer");
+  cfg.add_message_type<dht_value>("colony.dht_value");
+  cfg.add_message_type<dht_record>("colony.dht_record");
+  cfg.add_message_type<dht_ping>("colony.dht_ping");
+  cfg.add_message_type<dht_pong>("colony.dht_pong");
+  cfg.add_message_type<dht_store_item>("colony.dht_store_item");
+  cfg.add_message_type<dht_store_request>("colony.dht_store_request");
+  cfg.add_message_type<dht_store_reply>("colony.dht_store_reply");
+  cfg.add_message_type<dht_find_request>("colony.dht_find_request");
+  cfg.add_message_type<dht_find_result>("colony.dht_find_result");
+  cfg.add_message_type<dht_find_reply>("colony.dht_find_reply");
+  cfg.add_message_type<dht_bootstrap_request>("colony.dht_bootstrap_request");
+  cfg.add_message_type<dht_put_item>("colony.dht_put_item");
+  cfg.add_message_type<dht_put_request>("colony.dht_put_request");
+  cfg.add_message_type<dht_put_reply>("colony.dht_put_reply");
+  cfg.add_message_type<dht_get_request>("colony.dht_get_request");
+  cfg.add_message_type<dht_get_result>("colony.dht_get_result");
+  cfg.add_message_type<dht_get_reply>("colony.dht_get_reply");
+  cfg.add_message_type<dht_peer_stats>("colony.dht_peer_stats");
   cfg.add_error_category(errc_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            auto name = to_string(static_cast<errc>(code));

@@ -11,11 +11,13 @@
 #include <iterator>
 #include <limits>
 #include <optional>
+#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "messages/errc.hpp"
 #include "messages/expert_uid.hpp"
+#include "runtime/endpoint.hpp"
 
 namespace colony {
 
@@ -375,6 +377,57 @@ caf::error parse_experts_section(const YAML::Node& yaml, node_config& cfg) {
   return check_duplicates(cfg.experts);
 }
 
+std::string number(double x) {
+  std::ostringstream out;
+  out << x;
+  return out.str();
+}
+
+caf::error parse_initial_peers(const YAML::Node& yaml, dht_config& d) {
+  if (absent(yaml))
+    return {};
+  if (!yaml.IsSequence())
+    return bad("dht.initial_peers", "expected a list of HOST:PORT, got " + show(yaml));
+  for (size_t i = 0; i < yaml.size(); ++i) {
+    auto path = "dht.initial_peers[" + std::to_string(i) + "]";
+    if (!yaml[i].IsScalar())
+      return bad(path, "expected HOST:PORT, got " + show(yaml[i]));
+    if (auto ep = parse_endpoint(yaml[i].Scalar()); !ep)
+      return bad(path, context_of(ep.error()));
+    d.initial_peers.push_back(yaml[i].Scalar());
+  }
+  return {};
+}
+
+caf::error parse_dht_section(const YAML::Node& yaml, node_config& cfg) {
+  if (absent(yaml))
+    return {};
+  dht_config d;
+  d.host = cfg.host;
+  map_reader r{yaml, "dht", {"host", "port", "initial_peers", "client_mode", "expiration_s",
+                             "update_period_s", "rpc_timeout_ms", "k", "alpha",
+                             "num_replicas"}};
+  r.text("host", d.host, true)
+    .integer("port", 0, d.port)
+    .boolean("client_mode", d.client_mode)
+    .real("expiration_s", positive, d.expiration_s)
+    .real("update_period_s", positive, d.update_period_s)
+    .integer("rpc_timeout_ms", 1, d.rpc_timeout_ms, 3600000)
+    .integer("k", 1, d.k, 1000)
+    .integer("alpha", 1, d.alpha, 100)
+    .integer("num_replicas", 1, d.num_replicas, 100);
+  if (r.error())
+    return r.error();
+  if (d.update_period_s >= d.expiration_s)
+    return bad("dht.update_period_s", number(d.update_period_s)
+                                        + " must be less than expiration_s ("
+                                        + number(d.expiration_s) + ") or declarations lapse");
+  if (auto err = parse_initial_peers(yaml["initial_peers"], d))
+    return err;
+  cfg.dht = std::move(d);
+  return {};
+}
+
 /// One top-level section: its key and the function that reads it. The
 /// function also runs when the key is absent (it gets an undefined node).
 struct section {
@@ -387,6 +440,7 @@ const section sections[] = {
   {"node", parse_node_section},
   {"log", parse_log_section},
   {"experts", parse_experts_section},
+  {"dht", parse_dht_section},
 };
 
 caf::error parse_root(const YAML::Node& root, node_config& cfg) {

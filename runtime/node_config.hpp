@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,25 @@ struct expert_group_config {
   checkpoint_config checkpoint;
 };
 
+/// The node's DHT peer (section `dht:`; absent = the node runs no DHT).
+struct dht_config {
+  std::string host;                       ///< empty = the node's host
+  uint16_t port = 0;                      ///< 0 = any free port
+  std::vector<std::string> initial_peers; ///< HOST:PORT each; none = first peer
+  bool client_mode = false;               ///< never stored in others' tables
+  double expiration_s = 60;               ///< declarations live this long
+  double update_period_s = 0;             ///< re-declare period; 0 = expiration_s / 3
+  uint32_t rpc_timeout_ms = 3000;
+  uint32_t k = 20;
+  uint32_t alpha = 3;
+  uint32_t num_replicas = 5;
+
+  /// update_period_s, or its default.
+  double update_period() const {
+    return update_period_s > 0 ? update_period_s : expiration_s / 3;
+  }
+};
+
 /// The whole node.
 struct node_config {
   std::string host = "127.0.0.1";
@@ -65,6 +85,7 @@ struct node_config {
   std::string log_level = "info";
   std::string log_file;           ///< empty = stderr
   std::vector<expert_group_config> experts;
+  std::optional<dht_config> dht;
 };
 
 /// Parses YAML text. Errors are errc::bad_config naming the key.

@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/dht/node_dht.hpp"
 #include "actors/expert/expert_host.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
@@ -34,7 +35,26 @@ bool write_ready_file(const std::string& path, const std::string& text) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-int serve(const colony::node_config& cfg, const std::string& ready_file, sigset_t& signals) {
+/// Starts the node's DHT peer (if configured) and declares its experts.
+caf::expected<std::optional<colony::dht::node_dht>>
+start_dht(caf::actor_system& sys, const colony::node_config& cfg, const colony::expert_host& host,
+          const colony::endpoint& where, const std::string& ready_file) {
+  if (!cfg.dht)
+    return std::optional<colony::dht::node_dht>{};
+  std::vector<std::string> uids;
+  for (const auto& [uid, expert] : host.experts)
+    uids.push_back(uid);
+  auto dht = colony::dht::start_node_dht(sys, *cfg.dht, uids, where);
+  if (!dht)
+    return dht.error();
+  std::cout << "colony-node dht on " << dht->peer.ep.to_string() << std::endl;
+  if (!ready_file.empty() && !write_ready_file(ready_file, dht->peer.ep.to_string()))
+    colony::log::get("node")->warn("event=ready_file_failed path={}", ready_file);
+  return std::optional<colony::dht::node_dht>{std::move(*dht)};
+}
+
+int serve(const colony::node_config& cfg, const std::string& ready_file,
+          const std::string& dht_ready_file, sigset_t& signals) {
   auto log = colony::log::get("node");
   colony::system_options opts;
   opts.scheduler_threads = cfg.scheduler_threads;
@@ -52,6 +72,11 @@ int serve(const colony::node_config& cfg, const std::string& ready_file, sigset_
   auto where = cfg.host + ":" + std::to_string(*port);
   log->info("event=listening endpoint={} experts={}", where, host->experts.size());
   std::cout << "colony-node listening on " << where << std::endl;
+  auto dht = start_dht(sys, cfg, *host, colony::endpoint{cfg.host, *port}, dht_ready_file);
+  if (!dht) {
+    colony::stop_expert_host(*host);
+    return fail(colony::describe(dht.error()));
+  }
   if (!ready_file.empty() && !write_ready_file(ready_file, where))
     log->warn("event=ready_file_failed path={}", ready_file);
   int sig = 0;
@@ -62,6 +87,8 @@ int serve(const colony::node_config& cfg, const std::string& ready_file, sigset_
     .receive([&](uint64_t n) { log->info("event=checkpointed experts={}", n); },
              [&](caf::error& err) { log->error("event=checkpoint_failed error=\"{}\"",
                                                colony::describe(err)); });
+  if (*dht)
+    colony::dht::stop_node_dht(sys, **dht);
   colony::stop_expert_host(*host);
   return 0;
 }
@@ -70,9 +97,11 @@ int serve(const colony::node_config& cfg, const std::string& ready_file, sigset_
 
 int main(int argc, char** argv) {
   CLI::App app{"colony-node: serve Colony experts"};
-  std::string config_path, ready_file;
+  std::string config_path, ready_file, dht_ready_file;
   app.add_option("-c,--config", config_path, "node YAML config")->required();
   app.add_option("--ready-file", ready_file, "write HOST:PORT here once listening");
+  app.add_option("--dht-ready-file", dht_ready_file,
+                 "write the DHT peer's HOST:PORT here once it joined (with a dht: section)");
   CLI11_PARSE(app, argc, argv);
   // Block the stop signals before any thread starts, so that every thread
   // inherits the mask and the main thread alone receives them in sigwait.
@@ -86,5 +115,5 @@ int main(int argc, char** argv) {
     return fail(colony::describe(cfg.error()));
   if (!colony::log::setup(cfg->log_level, cfg->log_file))
     return fail("log.level: unknown level '" + cfg->log_level + "'");
-  return serve(*cfg, ready_file, signals);
+  return serve(*cfg, ready_file, dht_ready_file, signals);
 }

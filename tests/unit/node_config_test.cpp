@@ -334,3 +334,67 @@ TEST(NodeConfigTest, ShippedConfigsParse) {
   EXPECT_EQ(bench->experts[0].optimizer.type, "sgd");
   EXPECT_TRUE(bench->experts[0].checkpoint.dir.empty());
 }
+
+TEST(NodeConfigTest, DhtSectionParses) {
+  auto cfg = parse_node_config(with_group("")
+                               + "node: {host: 10.0.0.5}\n"
+                                 "dht:\n"
+                                 "  port: 4100\n"
+                                 "  initial_peers: [10.0.0.1:4100, 'peer.example:4101']\n"
+                                 "  client_mode: true\n"
+                                 "  expiration_s: 30\n"
+                                 "  update_period_s: 5\n"
+                                 "  rpc_timeout_ms: 1500\n"
+                                 "  k: 16\n"
+                                 "  alpha: 4\n"
+                                 "  num_replicas: 3\n");
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  ASSERT_TRUE(cfg->dht);
+  const auto& d = *cfg->dht;
+  EXPECT_EQ(d.host, "10.0.0.5"); // the node's host by default
+  EXPECT_EQ(d.port, 4100);
+  EXPECT_EQ(d.initial_peers, (std::vector<std::string>{"10.0.0.1:4100", "peer.example:4101"}));
+  EXPECT_TRUE(d.client_mode);
+  EXPECT_DOUBLE_EQ(d.expiration_s, 30);
+  EXPECT_DOUBLE_EQ(d.update_period(), 5);
+  EXPECT_EQ(d.rpc_timeout_ms, 1500u);
+  EXPECT_EQ(d.k, 16u);
+  EXPECT_EQ(d.alpha, 4u);
+  EXPECT_EQ(d.num_replicas, 3u);
+}
+
+TEST(NodeConfigTest, DhtDefaultsAndAbsence) {
+  auto without = parse_node_config(with_group(""));
+  ASSERT_TRUE(without);
+  EXPECT_FALSE(without->dht);
+  auto cfg = parse_node_config(with_group("") + "dht: {host: 127.0.0.2}\n");
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  ASSERT_TRUE(cfg->dht);
+  EXPECT_EQ(cfg->dht->host, "127.0.0.2");
+  EXPECT_EQ(cfg->dht->port, 0);
+  EXPECT_TRUE(cfg->dht->initial_peers.empty());
+  EXPECT_FALSE(cfg->dht->client_mode);
+  EXPECT_DOUBLE_EQ(cfg->dht->expiration_s, 60);
+  EXPECT_DOUBLE_EQ(cfg->dht->update_period(), 20);
+  EXPECT_EQ(cfg->dht->rpc_timeout_ms, 3000u);
+  EXPECT_EQ(cfg->dht->k, 20u);
+  EXPECT_EQ(cfg->dht->alpha, 3u);
+  EXPECT_EQ(cfg->dht->num_replicas, 5u);
+}
+
+TEST(NodeConfigTest, DhtSectionIsValidated) {
+  expect_bad(with_group("") + "dht: {prot: 1}\n", {"unknown key 'prot' in dht", "initial_peers"});
+  expect_bad(with_group("") + "dht: {initial_peers: 10.0.0.1:4000}\n",
+             {"dht.initial_peers", "expected a list"});
+  expect_bad(with_group("") + "dht: {initial_peers: [10.0.0.1:4000, nohost]}\n",
+             {"dht.initial_peers[1]", "nohost"});
+  expect_bad(with_group("") + "dht: {initial_peers: ['h:0']}\n",
+             {"dht.initial_peers[0]", "out of range"});
+  expect_bad(with_group("") + "dht: {expiration_s: 0}\n", {"dht.expiration_s", "out of range"});
+  expect_bad(with_group("") + "dht: {k: 0}\n", {"dht.k", "out of range"});
+  expect_bad(with_group("") + "dht: {rpc_timeout_ms: soon}\n",
+             {"dht.rpc_timeout_ms", "expected an integer"});
+  expect_bad(with_group("") + "dht: {expiration_s: 10, update_period_s: 10}\n",
+             {"dht.update_period_s", "must be less than expiration_s (10)"});
+  expect_bad(with_group("") + "dht: 5\n", {"dht", "expected a map"});
+}

@@ -1,0 +1,42 @@
+// The declarer of a node's experts: declares them in the DHT at once, then
+// every update period, so that they stay alive while the node does and
+// vanish one expiration after it died. Logs one line per round:
+//   event=declare experts=N acks=M min_acks=R took_ms=T
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/dht/peer_config.hpp"
+#include "actors/dht/protocol.hpp"
+#include "runtime/endpoint.hpp"
+
+namespace colony::dht {
+
+/// What to declare and how often.
+struct declarer_config {
+  std::vector<std::string> uids; ///< valid uids (see declaration_items)
+  endpoint expert_ep;            ///< where the experts are served
+  double expiration_s = 60;      ///< each declaration lives this long
+  double update_period_s = 20;   ///< re-declare period (< expiration_s)
+  std::function<double()> clock = unix_time;
+};
+
+/// Re-declares experts through a peer. Invariant: at most one declaration
+/// in flight; each is bounded by the update period.
+using declarer_actor = caf::typed_actor<
+  /// Declares now and schedules the next round.
+  caf::reacts_to<tick_atom>,
+  /// Replies with the number of completed rounds (successful or not).
+  caf::replies_to<stats_atom>::with<uint64_t>>;
+
+/// Spawns a declarer that declares through `peer` at once.
+declarer_actor spawn_declarer(caf::actor_system& sys, peer_actor peer, declarer_config cfg);
+
+} // namespace colony::dht

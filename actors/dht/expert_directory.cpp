@@ -1,0 +1,156 @@
+#include "actors/dht/expert_directory.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "messages/errc.hpp"
+#include "messages/expert_uid.hpp"
+
+namespace colony::dht {
+
+namespace {
+
+caf::error bad_prefix(const std::string& prefix) {
+  return make_error(errc::bad_request, "invalid prefix key '" + prefix
+                                         + "' (want e.g. 'ffn.' or 'ffn.3.')");
+}
+
+/// The uid records of `uids`, then each prefix entry once.
+std::vector<dht_put_item> items_of(const std::vector<std::string>& uids,
+                                   const std::string& value, double expiration) {
+  std::vector<dht_put_item> result;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& uid : uids)
+    result.push_back(dht_put_item{uid, false, {}, value, expiration});
+  for (const auto& uid : uids)
+    for (const auto& d : declaration_entries(uid))
+      if (seen.emplace(d.prefix_key, d.subkey).second)
+        result.push_back(dht_put_item{d.prefix_key, true, d.subkey, value, expiration});
+  return result;
+}
+
+} // namespace
+
+caf::expected<std::vector<dht_put_item>>
+declaration_items(const std::vector<std::string>& uids, const endpoint& ep, double expiration) {
+  for (const auto& uid : uids)
+    if (auto parsed = parse_uid(uid); !parsed)
+      return parsed.error();
+  return items_of(uids, ep.to_string(), expiration);
+}
+
+std::optional<endpoint> expert_endpoint(const dht_get_result& result) {
+  if (!result.found || result.value.is_dictionary || result.value.values.empty())
+    return std::nullopt;
+  auto ep = parse_endpoint(result.value.values.front().value);
+  if (!ep)
+    return std::nullopt;
+  return *ep;
+}
+
+std::map<int64_t, endpoint> successors(const dht_get_result& result) {
+  std::map<int64_t, endpoint> out;
+  if (!result.found || !result.value.is_dictionary)
+    return out;
+  for (const auto& x : result.value.values) {
+    auto coord = parse_coordinate(x.subkey);
+    auto ep = parse_endpoint(x.value);
+    if (coord && ep)
+      out.emplace(*coord, *ep);
+  }
+  return out;
+}
+
+caf::expected<declare_result> declare_experts(client& dht, const std::vector<std::string>& uids,
+                                              const endpoint& ep, double expiration) {
+  auto items = declaration_items(uids, ep, expiration);
+  if (!items)
+    return items.error();
+  auto acks = dht.put(*items);
+  if (!acks)
+    return acks.error();
+  declare_result result;
+  result.items = acks->size();
+  result.min_acks = uids.empty() ? 0 : *std::min_element(acks->begin(),
+                                                         acks->begin() + uids.size());
+  for (auto n : *acks)
+    result.acks += n;
+  return result;
+}
+
+caf::expected<std::vector<std::optional<endpoint>>>
+get_experts(client& dht, const std::vector<std::string>& uids) {
+  auto results = dht.get(uids);
+  if (!results)
+    return results.error();
+  std::vector<std::optional<endpoint>> out;
+  for (const auto& r : *results)
+    out.push_back(expert_endpoint(r));
+  return out;
+}
+
+caf::expected<std::vector<std::string>>
+first_k_active(client& dht, const std::vector<std::string>& prefixes, size_t k) {
+  for (const auto& p : prefixes)
+    if (!is_valid_prefix(p))
+      return bad_prefix(p);
+  std::vector<std::string> out;
+  auto chunk = std::max<size_t>(k, 8);
+  for (size_t first = 0; first < prefixes.size() && out.size() < k; first += chunk) {
+    auto last = std::min(prefixes.size(), first + chunk);
+    std::vector<std::string> keys(prefixes.begin() + first, prefixes.begin() + last);
+    auto results = dht.get(keys);
+    if (!results)
+      return results.error();
+    for (size_t i = 0; i < keys.size() && out.size() < k; ++i)
+      if (!successors((*results)[i]).empty())
+        out.push_back(keys[i]);
+  }
+  return out;
+}
+
+caf::expected<std::map<int64_t, endpoint>> get_active_successors(client& dht,
+                                                                 const std::string& prefix) {
+  if (!is_valid_prefix(prefix))
+    return bad_prefix(prefix);
+  auto result = dht.get_one(prefix);
+  if (!result)
+    return result.error();
+  return successors(*result);
+}
+
+caf::expected<std::vector<std::pair<std::string, endpoint>>>
+list_experts(client& dht, const std::string& prefix) {
+  if (!is_valid_prefix(prefix))
+    return bad_prefix(prefix);
+  std::vector<std::pair<std::string, endpoint>> out;
+  std::vector<std::string> names; // candidates below the prefixes looked up
+  auto top = get_active_successors(dht, prefix);
+  if (!top)
+    return top.error();
+  for (const auto& [coord, ep] : *top)
+    names.push_back(prefix + std::to_string(coord));
+  // Per level, one batched get of every candidate as a uid and as a prefix.
+  while (!names.empty()) {
+    std::vector<std::string> keys;
+    for (const auto& name : names) {
+      keys.push_back(name);
+      keys.push_back(name + ".");
+    }
+    auto results = dht.get(keys);
+    if (!results)
+      return results.error();
+    std::vector<std::string> next;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (auto ep = expert_endpoint((*results)[2 * i]))
+        out.emplace_back(names[i], *ep);
+      for (const auto& [coord, ep] : successors((*results)[2 * i + 1]))
+        next.push_back(names[i] + "." + std::to_string(coord));
+    }
+    names = std::move(next);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+} // namespace colony::dht

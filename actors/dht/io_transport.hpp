@@ -1,0 +1,30 @@
+// The transport over caf::io: connects to the peer published at an
+// endpoint through the middleman actor, asynchronously (no scheduler thread
+// blocks in a connect), and caches one handle per endpoint.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "actors/dht/transport.hpp"
+
+namespace colony::dht {
+
+/// Endpoint -> remote peer handle cache shared by the peers of a process.
+class io_transport : public transport {
+public:
+  explicit io_transport(fault_config faults = {}) : transport(faults) {}
+
+  void resolve(peer_actor::pointer self, const endpoint& ep, caf::timespan timeout,
+               resolve_handler done) override;
+
+  void forget(const endpoint& ep) override;
+
+private:
+  void remember(const endpoint& ep, const peer_actor& peer);
+
+  std::mutex mx_;
+  std::map<endpoint, peer_actor> cache_;
+};
+
+} // namespace colony::dht

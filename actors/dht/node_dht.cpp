@@ -1,0 +1,45 @@
+#include "actors/dht/node_dht.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/dht/expert_directory.hpp"
+#include "runtime/logging.hpp"
+
+namespace colony::dht {
+
+peer_config peer_config_of(const dht_config& cfg) {
+  peer_config result;
+  result.self_ep = endpoint{cfg.host, cfg.port};
+  result.client_mode = cfg.client_mode;
+  result.k = cfg.k;
+  result.alpha = cfg.alpha;
+  result.num_replicas = cfg.num_replicas;
+  result.rpc_timeout = std::chrono::milliseconds{cfg.rpc_timeout_ms};
+  return result;
+}
+
+caf::expected<node_dht> start_node_dht(caf::actor_system& sys, const dht_config& cfg,
+                                       const std::vector<std::string>& uids,
+                                       const endpoint& expert_ep) {
+  if (auto items = declaration_items(uids, expert_ep, 0); !items)
+    return items.error();
+  auto peer = start_io_peer(sys, peer_config_of(cfg), cfg.initial_peers);
+  if (!peer)
+    return peer.error();
+  log::get("dht")->info("event=dht_ready endpoint={} table={} experts={}",
+                        peer->ep.to_string(), peer->stats.contacts.size(), uids.size());
+  node_dht result{std::move(*peer), std::nullopt};
+  if (!uids.empty()) {
+    declarer_config dc{uids, expert_ep, cfg.expiration_s, cfg.update_period(), unix_time};
+    result.declarer = spawn_declarer(sys, result.peer.peer, std::move(dc));
+  }
+  return result;
+}
+
+void stop_node_dht(caf::actor_system& sys, node_dht& x) {
+  if (x.declarer)
+    caf::anon_send_exit(*x.declarer, caf::exit_reason::user_shutdown);
+  stop_io_peer(sys, x.peer);
+}
+
+} // namespace colony::dht

@@ -1,0 +1,124 @@
+// peer_state: outgoing RPCs. Each one resolves its endpoint through the
+// transport, runs under a deadline of rpc_timeout from the moment it was
+// issued, and passes through the transport's delay/drop hook twice (the
+// request on the way out, the reply on the way back).
+#include "actors/dht/peer_state.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/dht/wire.hpp"
+#include "messages/errc.hpp"
+
+namespace colony::dht {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+caf::error timeout_error(const endpoint& ep, caf::timespan timeout) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
+  return make_error(errc::timeout, "no reply from DHT peer " + ep.to_string() + " within "
+                                     + std::to_string(ms) + " ms");
+}
+
+caf::error classify(const caf::error& err, const endpoint& ep, caf::timespan timeout) {
+  if (err == caf::sec::request_timeout)
+    return timeout_error(ep, timeout);
+  if (err.category() == errc_category)
+    return err;
+  return make_error(errc::unreachable,
+                    "DHT peer " + ep.to_string() + " unreachable (" + caf::to_string(err) + ")");
+}
+
+} // namespace
+
+void peer_state::send_ping(const endpoint& ep, continuation<dht_pong> ok, failure fail) {
+  call<dht_ping, dht_pong>(ep, dht_ping{me(), cfg_.client_mode}, std::move(ok),
+                           std::move(fail));
+}
+
+void peer_state::send_find(const contact& to, std::vector<node_id> targets) {
+  dht_find_request req{me(), cfg_.client_mode, {}};
+  req.keys.reserve(targets.size());
+  for (const auto& t : targets)
+    req.keys.push_back(to_wire(t));
+  call<dht_find_request, dht_find_reply>(
+    to.ep, std::move(req),
+    [this, to, targets](dht_find_reply& reply) { on_find_reply(to, targets, reply); },
+    [this, to, targets](const caf::error&) { on_find_failure(to, targets); });
+}
+
+void peer_state::send_store(const contact& to, std::vector<dht_store_item> items,
+                            continuation<dht_store_reply> ok, failure fail) {
+  call<dht_store_request, dht_store_reply>(
+    to.ep, dht_store_request{me(), cfg_.client_mode, std::move(items)}, std::move(ok),
+    std::move(fail));
+}
+
+template <class Request, class Reply>
+void peer_state::call(const endpoint& ep, Request req, continuation<Reply> ok,
+                      failure fail) {
+  ++rpcs_sent_;
+  auto deadline = steady::now() + cfg_.rpc_timeout;
+  auto verdict = net_->faults().next();
+  if (verdict.drop) {
+    after(cfg_.rpc_timeout, [=] { fail(timeout_error(ep, cfg_.rpc_timeout)); });
+    return;
+  }
+  if (verdict.delay.count() <= 0) {
+    dispatch(ep, std::move(req), std::move(ok), std::move(fail), deadline);
+    return;
+  }
+  after(verdict.delay, [=]() mutable {
+    dispatch(ep, std::move(req), std::move(ok), std::move(fail), deadline);
+  });
+}
+
+template <class Request, class Reply>
+void peer_state::dispatch(const endpoint& ep, Request req, continuation<Reply> ok,
+                          failure fail, steady::time_point deadline) {
+  auto timeout = cfg_.rpc_timeout;
+  auto time_out = [=] { fail(timeout_error(ep, timeout)); };
+  auto left = deadline - steady::now();
+  if (left.count() <= 0)
+    return later(time_out);
+  auto on_handle = [=](caf::expected<peer_actor> handle) mutable {
+    auto left = deadline - steady::now();
+    if (!handle)
+      return later([=] { fail(classify(handle.error(), ep, timeout)); });
+    if (left.count() <= 0)
+      return later(time_out);
+    self_->request(*handle, left, std::move(req))
+      .then(
+        [=](Reply& reply) {
+          auto verdict = net_->faults().next();
+          auto left = deadline - steady::now();
+          if (verdict.drop || verdict.delay >= left)
+            return after(std::max(left, decltype(left){0}), time_out);
+          if (verdict.delay.count() > 0)
+            return after(verdict.delay, [=]() mutable { ok(reply); });
+          ok(reply);
+          flush();
+        },
+        [=](caf::error& err) {
+          net_->forget(ep);
+          fail(classify(err, ep, timeout));
+          flush();
+        });
+  };
+  net_->resolve(self_, ep, left, std::move(on_handle));
+}
+
+void peer_state::later(std::function<void()> fn) {
+  auto id = next_deferred_++;
+  deferred_.emplace(id, std::move(fn));
+  self_->send(self_, defer_atom::value, id);
+}
+
+void peer_state::after(caf::timespan delay, std::function<void()> fn) {
+  auto id = next_deferred_++;
+  deferred_.emplace(id, std::move(fn));
+  self_->delayed_send(self_, delay, defer_atom::value, id);
+}
+
+} // namespace colony::dht

@@ -1,0 +1,125 @@
+// peer_state: iterative lookups. Searches are shared per (target, kind);
+// flush() collects the next requests of every search touched since the
+// last flush and sends one find request per peer carrying all targets
+// that peer is asked about.
+#include "actors/dht/peer_state.hpp"
+
+#include <algorithm>
+
+#include "actors/dht/wire.hpp"
+
+namespace colony::dht {
+
+void peer_state::find(const node_id& target, bool want_value, search::waiter w) {
+  search_key key{target, want_value};
+  auto i = searches_.find(key);
+  if (i != searches_.end()) {
+    ++searches_joined_;
+    i->second.add_waiter(std::move(w));
+    return;
+  }
+  ++searches_started_;
+  search s{target, want_value, cfg_.k, cfg_.alpha, closest_unbanned(target, cfg_.k), id_};
+  s.add_waiter(std::move(w));
+  searches_.emplace(key, std::move(s));
+  dirty_.insert(key);
+}
+
+void peer_state::flush() {
+  while (!dirty_.empty()) {
+    auto keys = std::move(dirty_);
+    dirty_.clear();
+    find_batches batches;
+    for (const auto& key : keys) {
+      auto i = searches_.find(key);
+      if (i == searches_.end())
+        continue;
+      collect(i->second, batches);
+      if (i->second.done())
+        finish(key);
+    }
+    for (auto& [id, batch] : batches)
+      send_find(batch.first, std::move(batch.second));
+  }
+}
+
+void peer_state::collect(search& s, find_batches& batches) {
+  auto t = now();
+  for (;;) {
+    auto next = s.next_requests();
+    bool skipped = false;
+    for (const auto& c : next) {
+      if (bans_.is_banned(c.id, t)) {
+        s.on_failure(c.id);
+        skipped = true;
+        continue;
+      }
+      auto& [to, targets] = batches[c.id];
+      to = c;
+      if (std::find(targets.begin(), targets.end(), s.target()) == targets.end())
+        targets.push_back(s.target());
+    }
+    if (!skipped)
+      return;
+  }
+}
+
+void peer_state::finish(const search_key& key) {
+  auto i = searches_.find(key);
+  auto outcome = i->second.outcome();
+  auto waiters = i->second.take_waiters();
+  searches_.erase(i);
+  for (auto& w : waiters)
+    w(outcome);
+}
+
+void peer_state::on_find_reply(const contact& from, const std::vector<node_id>& targets,
+                               dht_find_reply& reply) {
+  if (id_from_wire(reply.responder.id) != from.id
+      || reply.results.size() != targets.size()) {
+    on_find_failure(from, targets);
+    return;
+  }
+  heard_from(from);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    auto& result = reply.results[i];
+    std::vector<contact> returned;
+    returned.reserve(result.nearest.size());
+    for (const auto& p : result.nearest)
+      if (auto c = contact_from_wire(p))
+        returned.push_back(*c);
+    std::optional<record> value;
+    if (result.found)
+      value = record_from_wire(result.value);
+    for (bool want_value : {true, false}) {
+      auto j = searches_.find(search_key{targets[i], want_value});
+      if (j == searches_.end())
+        continue;
+      j->second.on_reply(from.id, returned, value);
+      dirty_.insert(j->first);
+    }
+  }
+}
+
+void peer_state::on_find_failure(const contact& from, const std::vector<node_id>& targets) {
+  failed(from);
+  for (const auto& target : targets)
+    for (bool want_value : {true, false}) {
+      auto j = searches_.find(search_key{target, want_value});
+      if (j == searches_.end())
+        continue;
+      j->second.on_failure(from.id);
+      dirty_.insert(j->first);
+    }
+}
+
+std::vector<contact> peer_state::closest_unbanned(const node_id& target, size_t n) {
+  auto t = now();
+  auto result = table_.closest(target, n);
+  result.erase(std::remove_if(result.begin(), result.end(),
+                              [&](const contact& c) { return bans_.is_banned(c.id, t); }),
+               result.end());
+  return result;
+}
+
+} // namespace colony::dht

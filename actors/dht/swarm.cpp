@@ -1,0 +1,88 @@
+#include "actors/dht/swarm.hpp"
+
+#include <algorithm>
+
+#include <caf/all.hpp>
+
+namespace colony::dht {
+
+swarm::swarm(caf::actor_system& sys, swarm_options opts)
+  : sys_(sys), opts_(std::move(opts)), rng_(opts_.seed),
+    directory_(std::make_shared<sim_directory>(opts_.faults)) {
+  // nop
+}
+
+swarm::~swarm() {
+  for (size_t i = 0; i < peers_.size(); ++i)
+    kill(i);
+}
+
+endpoint swarm::endpoint_of(size_t i) {
+  return endpoint{"sim", static_cast<uint16_t>(i + 1)};
+}
+
+caf::error swarm::grow(size_t n) {
+  auto first = peers_.size();
+  for (size_t i = first; i < first + n; ++i) {
+    auto cfg = opts_.peer;
+    cfg.self_ep = endpoint_of(i);
+    cfg.seed = opts_.seed * 1000003 + i + 1;
+    peers_.push_back(spawn_peer(sys_, std::move(cfg), directory_));
+    alive_.push_back(true);
+    directory_->add(endpoint_of(i), peers_.back());
+  }
+  caf::scoped_actor self{sys_};
+  // Waves at most as large as the swarm so far: a newcomer finds a swarm
+  // at least half joined, so the self-lookups fill tables well.
+  for (size_t begin = first, end = 0; begin < first + n; begin = end) {
+    end = std::min(first + n, begin + std::clamp<size_t>(begin, 1, opts_.wave));
+    std::vector<caf::error> errors;
+    std::vector<std::function<void()>> collect;
+    for (size_t i = begin; i < end; ++i) {
+      auto handle = self->request(peers_[i], opts_.wave_timeout,
+                                  dht_bootstrap_request{{}, pick_initial(begin)});
+      collect.emplace_back([handle, &errors]() mutable {
+        handle.receive([](dht_peer_stats&) {}, [&](caf::error& err) { errors.push_back(err); });
+      });
+    }
+    for (auto& f : collect)
+      f();
+    if (!errors.empty())
+      return errors.front();
+  }
+  return {};
+}
+
+void swarm::kill(size_t i) {
+  if (!alive_[i])
+    return;
+  alive_[i] = false;
+  caf::anon_send_exit(peers_[i], caf::exit_reason::kill);
+}
+
+std::vector<size_t> swarm::alive_indices() const {
+  std::vector<size_t> result;
+  for (size_t i = 0; i < peers_.size(); ++i)
+    if (alive_[i])
+      result.push_back(i);
+  return result;
+}
+
+client swarm::client_of(size_t i, caf::timespan timeout) {
+  return client{sys_, peers_[i], timeout};
+}
+
+std::vector<std::string> swarm::pick_initial(size_t joined) {
+  std::vector<size_t> live;
+  for (size_t i = 0; i < joined; ++i)
+    if (alive_[i])
+      live.push_back(i);
+  std::shuffle(live.begin(), live.end(), rng_);
+  live.resize(std::min(live.size(), opts_.initial_peers));
+  std::vector<std::string> result;
+  for (auto i : live)
+    result.push_back(endpoint_of(i).to_string());
+  return result;
+}
+
+} // namespace colony::dht

@@ -1,0 +1,145 @@
+// Expert declaration on a 40-peer swarm: declare, resolve, list, and
+// expiry of the experts of a node that stopped declaring.
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include "actors/dht/declarer.hpp"
+#include "actors/dht/expert_directory.hpp"
+#include "messages/errc.hpp"
+#include "tests/dht/test_support.hpp"
+
+using namespace colony;
+using namespace colony::dht;
+using namespace colony::dht::testing;
+
+namespace {
+
+const endpoint node_a{"127.0.0.1", 7000};
+const endpoint node_b{"127.0.0.1", 7001};
+
+class ExpertDirectoryTest : public system_fixture {
+protected:
+  ExpertDirectoryTest() : swarm_(sys_, test_swarm(41, &clock_)) {
+    auto err = swarm_.grow(40);
+    EXPECT_FALSE(err) << describe(err);
+  }
+
+  /// Node A serves ffn.0.0-3 and ffn.1.5, node B ffn.1.2; both declare.
+  void declare_both(double ttl) {
+    auto a = swarm_.client_of(3);
+    auto b = swarm_.client_of(7);
+    auto ra = declare_experts(a, {"ffn.0.0", "ffn.0.1", "ffn.0.2", "ffn.0.3", "ffn.1.5"},
+                              node_a, clock_.now() + ttl);
+    ASSERT_TRUE(ra) << describe(ra.error());
+    EXPECT_EQ(ra->items, 5u + 5u + 2u); // uids, ffn.0.[0-3] + ffn.1.5, ffn.[0,1]
+    EXPECT_EQ(ra->min_acks, 5u);
+    auto rb = declare_experts(b, {"ffn.1.2"}, node_b, clock_.now() + ttl);
+    ASSERT_TRUE(rb) << describe(rb.error());
+  }
+
+  manual_clock clock_;
+  swarm swarm_;
+};
+
+} // namespace
+
+TEST_F(ExpertDirectoryTest, DeclaredExpertsResolveToTheirEndpoints) {
+  declare_both(60);
+  auto reader = swarm_.client_of(30);
+  auto eps = get_experts(reader, {"ffn.0.1", "ffn.1.2", "ffn.9.9"});
+  ASSERT_TRUE(eps) << describe(eps.error());
+  ASSERT_EQ(eps->size(), 3u);
+  EXPECT_EQ((*eps)[0], node_a);
+  EXPECT_EQ((*eps)[1], node_b);
+  EXPECT_FALSE((*eps)[2].has_value());
+}
+
+TEST_F(ExpertDirectoryTest, ActiveSuccessorsListTheLiveNextCoordinates) {
+  declare_both(60);
+  auto reader = swarm_.client_of(31);
+  auto top = get_active_successors(reader, "ffn.");
+  ASSERT_TRUE(top) << describe(top.error());
+  EXPECT_EQ(top->size(), 2u);
+  EXPECT_EQ(top->count(0), 1u);
+  EXPECT_EQ(top->count(1), 1u);
+  auto row = get_active_successors(reader, "ffn.1.");
+  ASSERT_TRUE(row);
+  ASSERT_EQ(row->size(), 2u);
+  EXPECT_EQ(row->at(2), node_b);
+  EXPECT_EQ(row->at(5), node_a);
+  EXPECT_TRUE(get_active_successors(reader, "ffn.2.")->empty());
+  EXPECT_EQ(code_of(get_active_successors(reader, "ffn.1").error()), errc::bad_request);
+}
+
+TEST_F(ExpertDirectoryTest, FirstKActiveKeepsThePrefixOrder) {
+  declare_both(60);
+  auto reader = swarm_.client_of(32);
+  std::vector<std::string> prefixes{"ffn.3.", "ffn.1.", "ffn.2.", "ffn.0."};
+  auto one = first_k_active(reader, prefixes, 1);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(*one, std::vector<std::string>{"ffn.1."});
+  auto all = first_k_active(reader, prefixes, 5);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, (std::vector<std::string>{"ffn.1.", "ffn.0."}));
+}
+
+TEST_F(ExpertDirectoryTest, ListExpertsWalksThePrefixTree) {
+  declare_both(60);
+  auto reader = swarm_.client_of(33);
+  auto all = list_experts(reader, "ffn.");
+  ASSERT_TRUE(all) << describe(all.error());
+  ASSERT_EQ(all->size(), 6u);
+  EXPECT_EQ((*all)[0].first, "ffn.0.0");
+  EXPECT_EQ((*all)[4].first, "ffn.1.2");
+  EXPECT_EQ((*all)[4].second, node_b);
+  EXPECT_EQ((*all)[5].first, "ffn.1.5");
+}
+
+TEST_F(ExpertDirectoryTest, ExpertsOfANodeThatStopsDeclaringVanishAfterExpiration) {
+  declare_both(30);
+  clock_.advance(20);
+  auto b = swarm_.client_of(7);
+  ASSERT_TRUE(declare_experts(b, {"ffn.1.2"}, node_b, clock_.now() + 30)); // A died
+  clock_.advance(15); // A's declarations expired, B's renewed ones did not
+  auto reader = swarm_.client_of(34);
+  auto eps = get_experts(reader, {"ffn.0.1", "ffn.1.5", "ffn.1.2"});
+  ASSERT_TRUE(eps);
+  EXPECT_FALSE((*eps)[0].has_value());
+  EXPECT_FALSE((*eps)[1].has_value());
+  EXPECT_EQ((*eps)[2], node_b);
+  auto top = get_active_successors(reader, "ffn.");
+  ASSERT_TRUE(top);
+  EXPECT_EQ(top->size(), 1u);
+  EXPECT_EQ(top->count(1), 1u);
+  auto row = get_active_successors(reader, "ffn.1.");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->size(), 1u);
+}
+
+TEST_F(ExpertDirectoryTest, InvalidUidIsRejectedBeforeAnythingIsStored) {
+  auto a = swarm_.client_of(3);
+  auto r = declare_experts(a, {"ffn.0.1", "ffn.07"}, node_a, clock_.now() + 60);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_of(r.error()), errc::bad_request);
+  EXPECT_FALSE(get_experts(a, {"ffn.0.1"})->at(0).has_value());
+}
+
+TEST_F(ExpertDirectoryTest, DeclarerRedeclaresEveryUpdatePeriod) {
+  declarer_config cfg{{"ffn.4.0", "ffn.4.1"}, node_a, 30, 0.05, clock_.fn()};
+  auto d = spawn_declarer(sys_, swarm_.peer(5), cfg);
+  caf::scoped_actor self{sys_};
+  uint64_t rounds = 0;
+  for (int i = 0; i < 100 && rounds < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    self->request(d, std::chrono::seconds{1}, stats_atom::value)
+      .receive([&](uint64_t n) { rounds = n; }, [](caf::error&) {});
+  }
+  EXPECT_GE(rounds, 3u);
+  auto reader = swarm_.client_of(35);
+  auto eps = get_experts(reader, {"ffn.4.0", "ffn.4.1"});
+  ASSERT_TRUE(eps);
+  EXPECT_EQ((*eps)[0], node_a);
+  EXPECT_EQ((*eps)[1], node_a);
+  caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+}

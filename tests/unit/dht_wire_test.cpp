@@ -1,0 +1,85 @@
+#include <gtest/gtest.h>
+
+#include "actors/dht/search.hpp"
+#include "actors/dht/wire.hpp"
+
+using namespace colony;
+using namespace colony::dht;
+
+namespace {
+
+record dictionary(std::map<std::string, timed_value> entries) {
+  record r;
+  r.is_dictionary = true;
+  r.subkeys = std::move(entries);
+  return r;
+}
+
+record plain(std::string value, double expiration) {
+  record r;
+  r.plain = {std::move(value), expiration};
+  return r;
+}
+
+} // namespace
+
+TEST(DhtWireTest, IdsRoundTripAsTwentyBytes) {
+  auto id = node_id::of_key("ffn.3.7");
+  auto bytes = to_wire(id);
+  EXPECT_EQ(bytes.size(), 20u);
+  EXPECT_EQ(id_from_wire(bytes), id);
+  EXPECT_FALSE(id_from_wire(bytes.substr(1)));
+  EXPECT_FALSE(id_from_wire(""));
+}
+
+TEST(DhtWireTest, ContactsWithoutEndpointAreNotContacts) {
+  contact c{node_id::of_key("x"), {"10.0.0.1", 4000}, 12};
+  auto back = contact_from_wire(to_wire(c));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, c.id);
+  EXPECT_EQ(back->ep, c.ep);
+  EXPECT_FALSE(contact_from_wire(dht_peer{to_wire(c.id), "", 0})); // client mode
+  EXPECT_FALSE(contact_from_wire(dht_peer{"short", "10.0.0.1", 4000}));
+}
+
+TEST(DhtWireTest, RecordsRoundTrip) {
+  auto d = dictionary({{"3", {"a", 10}}, {"7", {"b", 20}}});
+  EXPECT_EQ(record_from_wire(to_wire(d)), d);
+  auto p = plain("v", 5);
+  EXPECT_EQ(record_from_wire(to_wire(p)), p);
+}
+
+TEST(DhtWireTest, MergeKeepsTheLaterExpirationPerSubkey) {
+  auto into = dictionary({{"3", {"old", 10}}, {"7", {"b", 20}}});
+  merge_into(into, dictionary({{"3", {"new", 15}}, {"7", {"stale", 5}}, {"9", {"c", 1}}}));
+  EXPECT_EQ(into, dictionary({{"3", {"new", 15}}, {"7", {"b", 20}}, {"9", {"c", 1}}}));
+}
+
+TEST(DhtWireTest, MergeOfPlainValuesKeepsTheLaterOne) {
+  auto into = plain("a", 10);
+  merge_into(into, plain("b", 5));
+  EXPECT_EQ(into, plain("a", 10));
+  merge_into(into, plain("c", 11));
+  EXPECT_EQ(into, plain("c", 11));
+  merge_into(into, dictionary({{"1", {"d", 12}}}));
+  EXPECT_TRUE(into.is_dictionary);
+}
+
+TEST(DhtSearchTest, MergesValuesOfRepliesInFlightOnly) {
+  std::mt19937_64 rng{5};
+  auto target = node_id::random(rng);
+  std::vector<contact> initial;
+  for (int i = 0; i < 3; ++i)
+    initial.push_back(contact{node_id::random(rng), {"h", static_cast<uint16_t>(i + 1)}, 0});
+  search s{target, true, 20, 3, initial, node_id::random(rng)};
+  auto asked = s.next_requests();
+  ASSERT_EQ(asked.size(), 3u);
+  s.on_reply(asked[0].id, {}, dictionary({{"1", {"a", 10}}}));
+  EXPECT_TRUE(s.done());
+  s.on_reply(asked[1].id, {}, dictionary({{"2", {"b", 10}}})); // still in flight: merged
+  s.on_reply(asked[0].id, {}, dictionary({{"3", {"c", 10}}})); // answered already: ignored
+  auto out = s.outcome();
+  ASSERT_TRUE(out.value);
+  EXPECT_EQ(out.value->subkeys.size(), 2u);
+  EXPECT_EQ(out.hops, 1u);
+}
