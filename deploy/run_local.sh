@@ -8,7 +8,8 @@ deploy/setup.sh
 
 config="${1:-deploy/configs/local-node.yaml}"
 ready="$(mktemp -u /tmp/colony-ready.XXXXXX)"
-build/nodes/colony-node --config "$config" --ready-file "$ready" &
+dht_ready="$ready.dht"
+build/nodes/colony-node --config "$config" --ready-file "$ready" --dht-ready-file "$dht_ready" &
 node_pid=$!
 trap 'kill "$node_pid" 2>/dev/null || true' EXIT
 
@@ -23,6 +24,9 @@ uid="$(build/nodes/colony expert list --node "$node" | head -n 1)"
 
 set -x
 build/nodes/colony expert list --node "$node"
+if [ -s "$dht_ready" ]; then
+  build/nodes/colony experts list "${uid%.*}." --peer "$(cat "$dht_ready")"
+fi
 build/nodes/colony expert info --node "$node" --uid "$uid"
 build/nodes/colony expert forward --node "$node" --uid "$uid" --batch 32 --repeat 100
 build/nodes/colony expert info --node "$node" --uid "$uid"
@@ -31,5 +35,5 @@ set +x
 kill -INT "$node_pid"
 wait "$node_pid"
 trap - EXIT
-rm -f "$ready"
+rm -f "$ready" "$dht_ready"
 echo "run_local: ok"
