@@ -26,8 +26,11 @@ bool is_connection_loss(const caf::error& err) {
 }
 
 /// Turns CAF's transport errors into colony errors that name the node.
-caf::error classify(const caf::error& err, const endpoint& ep, const std::string& uid,
-                    caf::timespan timeout) {
+caf::error classify(const caf::error& err, const node_connections& conns, const endpoint& ep,
+                    const std::string& uid, caf::timespan timeout) {
+  if (err == caf::sec::request_timeout && conns.lost(ep))
+    return make_error(errc::unreachable, "node " + ep.to_string()
+                                           + " unreachable (connection lost during the call)");
   if (err == caf::sec::request_timeout) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
     return make_error(errc::timeout, "no reply from " + ep.to_string() + " expert '" + uid
@@ -98,24 +101,44 @@ const std::string& uid_of(const expert_call& c) {
 
 } // namespace
 
+node_connections::node_connections(caf::actor_system& sys)
+  : sys_(sys), st_(std::make_shared<shared_state>()) {
+  // nop
+}
+
 caf::expected<expert_server_actor> node_connections::get(const endpoint& ep) {
   {
-    std::lock_guard<std::mutex> guard{mx_};
-    auto i = cache_.find(ep);
-    if (i != cache_.end())
+    std::lock_guard<std::mutex> guard{st_->mx};
+    auto i = st_->cache.find(ep);
+    if (i != st_->cache.end())
       return i->second;
   }
   auto server = caf::io::remote_actor<expert_server_actor>(sys_, ep.host, ep.port);
   if (!server)
     return make_error(errc::unreachable, "node " + ep.to_string() + " unreachable ("
                                            + sys_.render(server.error()) + ")");
-  std::lock_guard<std::mutex> guard{mx_};
-  return cache_.emplace(ep, *server).first->second;
+  // Runs when the proxy dies, i.e. when CAF lost the connection to the node.
+  std::weak_ptr<shared_state> weak = st_;
+  (*server)->attach_functor([weak, ep] {
+    if (auto st = weak.lock()) {
+      std::lock_guard<std::mutex> guard{st->mx};
+      st->cache.erase(ep);
+      st->lost.insert(ep);
+    }
+  });
+  std::lock_guard<std::mutex> guard{st_->mx};
+  st_->lost.erase(ep);
+  return st_->cache.emplace(ep, *server).first->second;
 }
 
 void node_connections::evict(const endpoint& ep) {
-  std::lock_guard<std::mutex> guard{mx_};
-  cache_.erase(ep);
+  std::lock_guard<std::mutex> guard{st_->mx};
+  st_->cache.erase(ep);
+}
+
+bool node_connections::lost(const endpoint& ep) const {
+  std::lock_guard<std::mutex> guard{st_->mx};
+  return st_->lost.count(ep) > 0;
 }
 
 std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert_call> calls,
@@ -137,12 +160,14 @@ std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert
     }
     auto left = std::max(caf::timespan{0},
                          caf::timespan{deadline - std::chrono::steady_clock::now()});
+    // The request is moved into the message below: keep its uid for errors.
+    auto uid = uid_of(calls[i]);
     std::visit(
-      [&](auto& req) {
+      [&, uid](auto& req) {
         using reply_type = typename reply_of<std::decay_t<decltype(req)>>::type;
         send_chunks(self, *server, req, transfer_ids);
         auto handle = self->request(*server, left, std::move(req));
-        collectors.emplace_back([&, handle, i]() mutable {
+        collectors.emplace_back([&, handle, i, uid]() mutable {
           handle.receive([&, i](reply_type& reply) {
                            if (auto err = receive_chunks(self, chunks, reply, deadline))
                              answers[i] = std::move(err);
@@ -152,7 +177,7 @@ std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert
                          [&, i](caf::error& err) {
                            if (is_connection_loss(err))
                              conns.evict(calls[i].node);
-                           answers[i] = classify(err, calls[i].node, uid_of(calls[i]), timeout);
+                           answers[i] = classify(err, conns, calls[i].node, uid, timeout);
                          });
         });
       },
@@ -211,7 +236,7 @@ caf::expected<std::vector<std::string>> list_experts(node_connections& conns,
              [&](caf::error& err) {
                if (is_connection_loss(err))
                  conns.evict(node);
-               result = classify(err, node, "*", timeout);
+               result = classify(err, conns, node, "*", timeout);
              });
   return result;
 }

@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -23,10 +25,13 @@
 
 namespace colony {
 
-/// Thread-safe cache of connections to nodes.
+/// Thread-safe cache of connections to nodes. A connection whose node goes
+/// away (CAF kills the node's proxy ~20 ms after the TCP connection drops)
+/// is forgotten at once and remembered as lost, so that the next call
+/// reconnects and a call that was in flight reports the node unreachable.
 class node_connections {
 public:
-  explicit node_connections(caf::actor_system& sys) : sys_(sys) {}
+  explicit node_connections(caf::actor_system& sys);
 
   /// Returns the node's server, connecting on first use. errc::unreachable
   /// when no node answers at `ep`.
@@ -35,12 +40,19 @@ public:
   /// Forgets a connection whose node went away (next get() reconnects).
   void evict(const endpoint& ep);
 
+  /// True when the connection to `ep` was lost and not re-established.
+  bool lost(const endpoint& ep) const;
+
   caf::actor_system& system() { return sys_; }
 
 private:
+  struct shared_state {
+    mutable std::mutex mx;
+    std::map<endpoint, expert_server_actor> cache;
+    std::set<endpoint> lost;
+  };
   caf::actor_system& sys_;
-  std::mutex mx_;
-  std::map<endpoint, expert_server_actor> cache_;
+  std::shared_ptr<shared_state> st_;
 };
 
 /// One request of a fan-out: where it goes and what it carries.

@@ -22,7 +22,7 @@ protected:
 
   void SetUp() override { ASSERT_TRUE(node_->ready()) << node_->error(); }
 
-  static command_result colony(std::vector<std::string> args) {
+  static command_result run_cli(std::vector<std::string> args) {
     args.insert(args.begin(), COLONY_CLI_BIN);
     return run_command(args, *dir_);
   }
@@ -43,7 +43,7 @@ bool starts_with(const std::string& text, const std::string& prefix) {
 }
 
 TEST_F(CliTest, ExpertInfoPrintsSchemaAndExitsZero) {
-  auto r = colony({"expert", "info", "--node", node_arg(), "--uid", "ffn.0.1"});
+  auto r = run_cli({"expert", "info", "--node", node_arg(), "--uid", "ffn.0.1"});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(has_line(r.out, "uid: ffn.0.1")) << r.out;
@@ -56,7 +56,7 @@ TEST_F(CliTest, ExpertInfoPrintsSchemaAndExitsZero) {
 }
 
 TEST_F(CliTest, ExpertForwardPrintsOutputShapeAndExitsZero) {
-  auto r = colony({"expert", "forward", "--node", node_arg(), "--uid", "ffn.0.2", "--batch",
+  auto r = run_cli({"expert", "forward", "--node", node_arg(), "--uid", "ffn.0.2", "--batch",
                    "4"});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -65,7 +65,7 @@ TEST_F(CliTest, ExpertForwardPrintsOutputShapeAndExitsZero) {
 }
 
 TEST_F(CliTest, ExpertListPrintsEveryUid) {
-  auto r = colony({"expert", "list", "--node", node_arg()});
+  auto r = run_cli({"expert", "list", "--node", node_arg()});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(lines_of(r.out),
@@ -73,7 +73,7 @@ TEST_F(CliTest, ExpertListPrintsEveryUid) {
 }
 
 TEST_F(CliTest, UnknownUidExitsTwoWithOneErrorLine) {
-  auto r = colony({"expert", "info", "--node", node_arg(), "--uid", "ffn.7.7"});
+  auto r = run_cli({"expert", "info", "--node", node_arg(), "--uid", "ffn.7.7"});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 2);
   auto ls = lines_of(r.err);
@@ -85,7 +85,7 @@ TEST_F(CliTest, UnknownUidExitsTwoWithOneErrorLine) {
 
 TEST_F(CliTest, DeadPortExitsTwoMentioningUnreachable) {
   auto port = dead_port();
-  auto r = colony({"expert", "forward", "--node", "127.0.0.1:" + std::to_string(port), "--uid",
+  auto r = run_cli({"expert", "forward", "--node", "127.0.0.1:" + std::to_string(port), "--uid",
                    "ffn.0.0", "--batch", "4", "--timeout-ms", "2000"});
   ASSERT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 2);

@@ -43,6 +43,11 @@ TEST(SlowExpertTest, ForwardPastClientTimeoutFailsAsTimeoutAndNodeStillAnswers) 
   auto out = slow.forward(blobs({x}));
   auto took = ms_since(start);
   EXPECT_TRUE(fails_with(out, errc::timeout));
+  if (!out) {
+    auto ctx = context_of(out.error());
+    EXPECT_NE(ctx.find("slow.0.0"), std::string::npos) << "context names no expert: " << ctx;
+    EXPECT_NE(ctx.find(node.where().to_string()), std::string::npos) << ctx;
+  }
   EXPECT_GE(took, 290);
   EXPECT_LT(took, 300 + 400);
   // Another expert of the node answers right away...
