@@ -11,6 +11,7 @@ using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using save_atom = caf::atom_constant<caf::atom("save")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using computed_atom = caf::atom_constant<caf::atom("computed")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using defer_atom = caf::atom_constant<caf::atom("defer")>;
 

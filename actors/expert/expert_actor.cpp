@@ -1,6 +1,10 @@
+// The expert actor: validates and queues requests, and when the dispatcher
+// grants a slot hands one batch to the node's worker pool. The torch work
+// (gather, module, optimizer, checkpoint) runs on a pool thread; the actor
+// never blocks. Invariant: at most one job of an expert runs at a time, and
+// expert_state is touched only by that job or, between jobs, by the actor.
 #include "actors/expert/expert_actor.hpp"
 
-#include <functional>
 #include <random>
 #include <unordered_map>
 
@@ -20,77 +24,50 @@ namespace {
 
 using expert::clock;
 
+constexpr uint8_t fwd_kind = 0;
+constexpr uint8_t bwd_kind = 1;
+constexpr uint8_t save_kind = 2;
+
 int64_t to_ns(clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-clock::time_point from_ns(int64_t ns) {
-  return clock::time_point{std::chrono::duration_cast<clock::duration>(std::chrono::nanoseconds{ns})};
+const char* op_name(uint8_t kind) {
+  return kind == fwd_kind ? "forward" : kind == bwd_kind ? "backward" : "checkpoint";
 }
 
-// -- dispatcher ---------------------------------------------------------------
+/// One unit of work for the pool. The pool thread writes the results; the
+/// actor reads them after the `computed` message, which orders the two.
+struct batch_job {
+  uint8_t kind = fwd_kind;
+  std::vector<expert::slice> slices;
+  std::vector<std::vector<torch::Tensor>> inputs; ///< [input][slice]
+  std::vector<std::vector<torch::Tensor>> grads;  ///< [grad][slice]
+  caf::expected<std::vector<torch::Tensor>> result{std::vector<torch::Tensor>{}};
+  caf::error save_error;
+  expert_info info;
+  double took_ms = 0;
 
-struct dispatcher_state {
-  uint32_t slots = 1;
-  uint32_t busy = 0;
-  expert::dispatch_queue queue;
-  std::unordered_map<uint64_t, expert_actor> experts;
-  std::unordered_map<uint64_t, uint32_t> granted;
-  static inline const char* name = "colony.dispatcher";
-
-  void pump(dispatcher_actor::stateful_pointer<dispatcher_state> self) {
-    while (busy < slots) {
-      auto q = queue.pop_oldest();
-      if (!q)
-        return;
-      auto i = experts.find(q->expert);
-      if (i == experts.end())
-        continue;
-      ++busy;
-      ++granted[q->expert];
-      self->send(i->second, grant_atom::value, q->kind);
-    }
+  static torch::Tensor cat(const std::vector<torch::Tensor>& pieces) {
+    return pieces.size() == 1 ? pieces[0].contiguous() : torch::cat(pieces, 0);
   }
 
-  void release(uint64_t expert_id, uint32_t n) {
-    auto& g = granted[expert_id];
-    n = std::min(n, g);
-    g -= n;
-    busy -= std::min(busy, n);
+  void run(expert::expert_state& st) {
+    auto started = clock::now();
+    if (kind == save_kind) {
+      save_error = st.save_checkpoint();
+    } else {
+      std::vector<torch::Tensor> xs, gs;
+      for (auto& pieces : inputs)
+        xs.push_back(cat(pieces));
+      for (auto& pieces : grads)
+        gs.push_back(cat(pieces));
+      result = kind == fwd_kind ? st.forward(xs) : st.backward(xs, gs);
+    }
+    info = st.info();
+    took_ms = std::chrono::duration<double, std::milli>(clock::now() - started).count();
   }
 };
-
-dispatcher_actor::behavior_type
-dispatcher_fn(dispatcher_actor::stateful_pointer<dispatcher_state> self, uint32_t slots) {
-  self->state.slots = std::max<uint32_t>(slots, 1);
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto id = dm.source.id();
-    auto& st = self->state;
-    st.queue.remove_expert(id);
-    st.experts.erase(id);
-    st.release(id, st.granted[id]);
-    st.granted.erase(id);
-    st.pump(self);
-  });
-  return {
-    [self](ready_atom, expert_actor& e, uint8_t kind, int64_t oldest_ns) {
-      auto id = e->id();
-      if (self->state.experts.emplace(id, e).second)
-        self->monitor(e);
-      self->state.queue.ready({id, kind}, from_ns(oldest_ns));
-      self->state.pump(self);
-    },
-    [self](done_atom, uint64_t id) {
-      self->state.release(id, 1);
-      self->state.pump(self);
-    },
-  };
-}
-
-// -- expert -------------------------------------------------------------------
-
-constexpr uint8_t fwd_kind = 0;
-constexpr uint8_t bwd_kind = 1;
 
 struct pending_request {
   uint8_t kind = fwd_kind;
@@ -115,11 +92,17 @@ using expert_pointer = expert_actor::stateful_pointer<struct expert_actor_state>
 struct expert_actor_state {
   std::mt19937_64 transfer_ids{std::random_device{}()};
   std::shared_ptr<expert::expert_state> st;
+  std::shared_ptr<worker_pool> pool;
   dispatcher_actor dispatcher;
   expert_options opts;
+  expert_info info; ///< snapshot, refreshed after every job
   expert::batch_queue queues[2];
   std::unordered_map<uint64_t, pending_request> pending;
   uint64_t next_id = 1;
+  std::deque<uint8_t> grants;
+  std::shared_ptr<batch_job> running;
+  bool save_wanted = false;
+  std::vector<caf::typed_response_promise<uint64_t>> save_waiters;
   std::shared_ptr<spdlog::logger> log = colony::log::get("expert");
   static inline const char* name = "colony.expert";
 
@@ -145,6 +128,8 @@ struct expert_actor_state {
     return h;
   }
 
+  // -- admission ---------------------------------------------------------------
+
   /// Checks a decoded request against the schema before it is queued.
   caf::error admit(const pending_request& req) const {
     if (req.inputs.empty())
@@ -152,6 +137,17 @@ struct expert_actor_state {
     if (auto err = st->validate(req.inputs, st->input_schema(), "inputs"))
       return err;
     return req.kind == bwd_kind ? check_grads(req) : caf::error{};
+  }
+
+  caf::error check_grads(const pending_request& req) const {
+    if (auto err = st->validate(req.grads, st->output_schema(), "grad_outputs"))
+      return err;
+    auto b = req.inputs[0].size(0);
+    if (req.grads[0].size(0) != b)
+      return make_error(errc::bad_shape, "grad_outputs: batch size "
+                                           + std::to_string(req.grads[0].size(0))
+                                           + " differs from inputs' " + std::to_string(b));
+    return caf::none;
   }
 
   /// Queues an admitted request and tells the dispatcher when its queue
@@ -174,63 +170,104 @@ struct expert_actor_state {
                  to_ns(*oldest));
   }
 
-  caf::error check_grads(const pending_request& req) const {
-    if (auto err = st->validate(req.grads, st->output_schema(), "grad_outputs"))
-      return err;
-    auto b = req.inputs[0].size(0);
-    if (req.grads[0].size(0) != b)
-      return make_error(errc::bad_shape, "grad_outputs: batch size "
-                                           + std::to_string(req.grads[0].size(0))
-                                           + " differs from inputs' " + std::to_string(b));
-    return caf::none;
-  }
+  // -- jobs --------------------------------------------------------------------
 
-  static torch::Tensor gather(const std::vector<expert::slice>& slices,
-                              const std::unordered_map<uint64_t, pending_request>& pending,
-                              size_t index, bool grads) {
-    std::vector<torch::Tensor> pieces;
-    for (auto& s : slices) {
-      auto& req = pending.at(s.id);
-      auto& src = grads ? req.grads[index] : req.inputs[index];
-      pieces.push_back(src.narrow(0, s.begin, s.rows()));
+  /// Starts the next job unless one runs: a wanted checkpoint first, then
+  /// the batch of the oldest grant.
+  void next_job(expert_pointer self) {
+    while (!running) {
+      if (save_wanted) {
+        auto job = std::make_shared<batch_job>();
+        job->kind = save_kind;
+        save_wanted = false;
+        return post(self, std::move(job));
+      }
+      if (grants.empty())
+        return;
+      auto kind = grants.front();
+      grants.pop_front();
+      if (auto job = make_batch(kind))
+        return post(self, std::move(job));
+      self->send(dispatcher, done_atom::value, self->id());
     }
-    return pieces.size() == 1 ? pieces[0].contiguous() : torch::cat(pieces, 0);
   }
 
-  void run_batch(expert_pointer self, uint8_t kind) {
+  std::shared_ptr<batch_job> make_batch(uint8_t kind) {
     auto slices = queues[kind].next_batch(st->max_batch_size());
     slices.erase(std::remove_if(slices.begin(), slices.end(),
                                 [&](const expert::slice& s) { return pending.count(s.id) == 0; }),
                  slices.end());
-    if (!slices.empty())
-      compute(slices, kind);
-    self->send(dispatcher, done_atom::value, self->id());
-    notify_ready(self, kind);
+    if (slices.empty())
+      return nullptr;
+    auto job = std::make_shared<batch_job>();
+    job->kind = kind;
+    auto& first = pending.at(slices[0].id);
+    job->inputs.resize(first.inputs.size());
+    job->grads.resize(kind == bwd_kind ? first.grads.size() : 0);
+    for (auto& s : slices) {
+      auto& req = pending.at(s.id);
+      for (size_t i = 0; i < job->inputs.size(); ++i)
+        job->inputs[i].push_back(req.inputs[i].narrow(0, s.begin, s.rows()));
+      for (size_t i = 0; i < job->grads.size(); ++i)
+        job->grads[i].push_back(req.grads[i].narrow(0, s.begin, s.rows()));
+    }
+    job->slices = std::move(slices);
+    return job;
   }
 
-  void compute(const std::vector<expert::slice>& slices, uint8_t kind) {
-    auto started = clock::now();
-    auto& first = pending.at(slices[0].id);
-    std::vector<torch::Tensor> xs, gs;
-    for (size_t i = 0; i < first.inputs.size(); ++i)
-      xs.push_back(gather(slices, pending, i, false));
-    for (size_t i = 0; kind == bwd_kind && i < first.grads.size(); ++i)
-      gs.push_back(gather(slices, pending, i, true));
-    auto out = kind == fwd_kind ? st->forward(xs) : st->backward(xs, gs);
-    if (!out) {
-      log->error("expert={} op={} rows={} error=\"{}\"", st->uid(),
-                 kind == fwd_kind ? "forward" : "backward", xs[0].size(0), describe(out.error()));
-      for (auto& s : slices)
-        fail(s.id, out.error());
-      return;
-    }
-    scatter(slices, *out);
-    log->debug("expert={} op={} rows={} requests={} took_ms={:.3f}", st->uid(),
-               kind == fwd_kind ? "forward" : "backward", xs[0].size(0), slices.size(),
-               std::chrono::duration<double, std::milli>(clock::now() - started).count());
-    if (kind == bwd_kind && st->checkpoint_due())
-      checkpoint();
+  void post(expert_pointer self, std::shared_ptr<batch_job> job) {
+    running = job;
+    auto addr = caf::actor_cast<caf::actor_addr>(self);
+    pool->post([job, st = st, addr] {
+      job->run(*st);
+      if (auto me = caf::actor_cast<expert_actor>(addr))
+        caf::anon_send(me, computed_atom::value);
+    });
   }
+
+  /// Handles the results of the job that just finished.
+  void on_computed(expert_pointer self) {
+    auto job = std::move(running);
+    running.reset();
+    if (!job)
+      return;
+    info = job->info;
+    if (job->kind == save_kind)
+      finish_save(job->save_error);
+    else
+      finish_batch(self, *job);
+    next_job(self);
+  }
+
+  void finish_batch(expert_pointer self, batch_job& job) {
+    if (!job.result) {
+      log->error("expert={} op={} error=\"{}\"", st->uid(), op_name(job.kind),
+                 describe(job.result.error()));
+      for (auto& s : job.slices)
+        fail(s.id, job.result.error());
+    } else {
+      scatter(job.slices, *job.result);
+      log->debug("expert={} op={} requests={} took_ms={:.3f}", st->uid(), op_name(job.kind),
+                 job.slices.size(), job.took_ms);
+    }
+    self->send(dispatcher, done_atom::value, self->id());
+    notify_ready(self, job.kind);
+    if (job.kind == bwd_kind && st->checkpoint_due())
+      save_wanted = true;
+  }
+
+  void finish_save(const caf::error& err) {
+    if (err)
+      log->error("expert={} event=checkpoint error=\"{}\"", st->uid(), describe(err));
+    else
+      log->info("expert={} event=checkpoint updates={} path={}", st->uid(), info.updates,
+                st->checkpoint_path());
+    for (auto& p : save_waiters)
+      err ? p.deliver(err) : p.deliver(info.updates);
+    save_waiters.clear();
+  }
+
+  // -- replies -----------------------------------------------------------------
 
   void scatter(const std::vector<expert::slice>& slices, const std::vector<torch::Tensor>& out) {
     int64_t offset = 0;
@@ -253,8 +290,7 @@ struct expert_actor_state {
       std::vector<torch::Tensor> pieces;
       for (auto& p : req.parts)
         pieces.push_back(p[i]);
-      auto full = pieces.size() == 1 ? pieces[0] : torch::cat(pieces, 0);
-      auto bytes = wire::encode_tensor(full);
+      auto bytes = wire::encode_tensor(batch_job::cat(pieces));
       if (!bytes)
         return fail(id, bytes.error());
       blobs.push_back(tensor_blob{std::move(*bytes)});
@@ -287,80 +323,81 @@ struct expert_actor_state {
     pending.erase(i);
   }
 
-  caf::error checkpoint() {
-    auto err = st->save_checkpoint();
-    if (err)
-      log->error("expert={} event=checkpoint error=\"{}\"", st->uid(), describe(err));
-    else
-      log->info("expert={} event=checkpoint updates={} path={}", st->uid(), st->updates(),
-                st->checkpoint_path());
-    return err;
+  caf::result<uint64_t> save(expert_pointer self) {
+    save_waiters.push_back(self->make_response_promise<uint64_t>());
+    save_wanted = true;
+    auto promise = save_waiters.back();
+    next_job(self);
+    return promise;
   }
 };
 
+template <class Reply>
+caf::result<Reply> admit_and_queue(expert_pointer self, pending_request p,
+                                   caf::typed_response_promise<Reply> pending_request::*slot) {
+  if (auto err = self->state.admit(p))
+    return err;
+  // A promise takes over the response: create it only once admitted.
+  p.*slot = self->make_response_promise<Reply>();
+  auto promise = p.*slot;
+  self->state.enqueue(self, std::move(p));
+  return promise;
+}
+
+caf::result<forward_reply> on_forward(expert_pointer self, forward_request& req) {
+  pending_request p;
+  auto xs = self->state.decode(req.inputs, "inputs");
+  if (!xs)
+    return xs.error();
+  p.inputs = std::move(*xs);
+  return admit_and_queue(self, std::move(p), &pending_request::fwd);
+}
+
+caf::result<backward_reply> on_backward(expert_pointer self, backward_request& req) {
+  pending_request p;
+  p.kind = bwd_kind;
+  auto xs = self->state.decode(req.inputs, "inputs");
+  if (!xs)
+    return xs.error();
+  auto gs = self->state.decode(req.grad_outputs, "grad_outputs");
+  if (!gs)
+    return gs.error();
+  p.inputs = std::move(*xs);
+  p.grads = std::move(*gs);
+  return admit_and_queue(self, std::move(p), &pending_request::bwd);
+}
+
 expert_actor::behavior_type expert_fn(expert_pointer self,
                                       std::shared_ptr<expert::expert_state> st,
+                                      std::shared_ptr<worker_pool> pool,
                                       dispatcher_actor dispatcher, expert_options opts) {
   auto& s = self->state;
   s.st = std::move(st);
+  s.pool = std::move(pool);
   s.dispatcher = std::move(dispatcher);
   s.opts = opts;
-  if (opts.torch_threads > 0)
-    torch::set_num_threads(static_cast<int>(opts.torch_threads));
-  s.log->info("expert={} event=start module={} params={}", s.st->uid(),
-              s.st->info().module_type, s.st->info().num_parameters);
+  s.info = s.st->info();
+  s.log->info("expert={} event=start module={} params={} updates={}", s.st->uid(),
+              s.info.module_type, s.info.num_parameters, s.info.updates);
   return {
-    [self](forward_request& req) -> caf::result<forward_reply> {
-      pending_request p;
-      auto xs = self->state.decode(req.inputs, "inputs");
-      if (!xs)
-        return xs.error();
-      p.inputs = std::move(*xs);
-      if (auto err = self->state.admit(p))
-        return err;
-      // A promise takes over the response: create it only once admitted.
-      p.fwd = self->make_response_promise<forward_reply>();
-      auto promise = p.fwd;
-      self->state.enqueue(self, std::move(p));
-      return promise;
+    [self](forward_request& req) { return on_forward(self, req); },
+    [self](backward_request& req) { return on_backward(self, req); },
+    [self](const info_request&) { return self->state.info; },
+    [self](save_atom) { return self->state.save(self); },
+    [self](grant_atom, uint8_t kind) {
+      self->state.grants.push_back(kind & 1);
+      self->state.next_job(self);
     },
-    [self](backward_request& req) -> caf::result<backward_reply> {
-      pending_request p;
-      p.kind = bwd_kind;
-      auto xs = self->state.decode(req.inputs, "inputs");
-      if (!xs)
-        return xs.error();
-      auto gs = self->state.decode(req.grad_outputs, "grad_outputs");
-      if (!gs)
-        return gs.error();
-      p.inputs = std::move(*xs);
-      p.grads = std::move(*gs);
-      if (auto err = self->state.admit(p))
-        return err;
-      p.bwd = self->make_response_promise<backward_reply>();
-      auto promise = p.bwd;
-      self->state.enqueue(self, std::move(p));
-      return promise;
-    },
-    [self](const info_request&) { return self->state.st->info(); },
-    [self](save_atom) -> caf::result<uint64_t> {
-      if (auto err = self->state.checkpoint())
-        return err;
-      return self->state.st->updates();
-    },
-    [self](grant_atom, uint8_t kind) { self->state.run_batch(self, kind & 1); },
+    [self](computed_atom) { self->state.on_computed(self); },
   };
 }
 
 } // namespace
 
-dispatcher_actor spawn_dispatcher(caf::actor_system& sys, uint32_t slots) {
-  return sys.spawn(dispatcher_fn, slots);
-}
-
 expert_actor spawn_expert(caf::actor_system& sys, std::shared_ptr<expert::expert_state> state,
-                          dispatcher_actor dispatcher, expert_options opts) {
-  return sys.spawn<caf::detached>(expert_fn, std::move(state), std::move(dispatcher), opts);
+                          std::shared_ptr<worker_pool> pool, dispatcher_actor dispatcher,
+                          expert_options opts) {
+  return sys.spawn(expert_fn, std::move(state), std::move(pool), std::move(dispatcher), opts);
 }
 
 } // namespace colony

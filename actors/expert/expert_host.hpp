@@ -11,6 +11,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/expert/protocol.hpp"
+#include "runtime/worker_pool.hpp"
 #include "runtime/node_config.hpp"
 
 namespace colony {
@@ -20,6 +21,8 @@ struct expert_host {
   expert_server_actor server;
   dispatcher_actor dispatcher;
   std::map<std::string, expert_actor> experts;
+  /// Runs the experts' torch work: compute_slots threads.
+  std::shared_ptr<worker_pool> pool;
 };
 
 /// Builds and spawns everything in `cfg.experts`. Fails (errc::bad_config,
@@ -27,7 +30,8 @@ struct expert_host {
 /// built, naming its uid.
 caf::expected<expert_host> spawn_expert_host(caf::actor_system& sys, const node_config& cfg);
 
-/// Stops all actors of `host` (after an optional checkpoint by the caller).
+/// Stops all actors of `host` (after an optional checkpoint by the caller)
+/// and joins its worker pool once the running jobs are done.
 void stop_expert_host(expert_host& host);
 
 } // namespace colony

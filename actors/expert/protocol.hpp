@@ -3,8 +3,8 @@
 //   client --request--> expert_server_actor (published, one per node)
 //                          | delegates by uid
 //                          v
-//                       expert_actor (one per expert, detached thread)
-//                          ^ grant / v ready, done
+//                       expert_actor (one per expert)  --job--> worker_pool
+//                          ^ grant / v ready, done     <-computed-- (torch)
 //                       dispatcher_actor (one per node: serves the queue
 //                       whose oldest request waited longest, at most
 //                       `compute_slots` batches at once)
@@ -39,7 +39,9 @@ using expert_actor = caf::typed_actor<
   caf::replies_to<save_atom>::with<uint64_t>,
   /// From the dispatcher: compute one batch of queue `kind` (0 forward,
   /// 1 backward), then report done.
-  caf::reacts_to<grant_atom, uint8_t>>;
+  caf::reacts_to<grant_atom, uint8_t>,
+  /// From the worker pool: the expert's running job finished.
+  caf::reacts_to<computed_atom>>;
 
 /// Node-wide compute arbitration between expert queues.
 using dispatcher_actor = caf::typed_actor<

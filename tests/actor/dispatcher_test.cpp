@@ -31,6 +31,7 @@ expert_actor::behavior_type fake_expert(expert_actor::pointer, int name, grant_l
     [](info_request&) { return expert_info{}; },
     [](save_atom) { return uint64_t{0}; },
     [=](grant_atom, uint8_t kind) { log->emplace_back(name, kind); },
+    [](computed_atom) {},
   };
 }
 
