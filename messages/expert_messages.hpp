@@ -49,6 +49,9 @@ typename Inspector::result_type inspect(Inspector& f, tensor_schema& x) {
   return f(caf::meta::type_name("tensor_schema"), x.shape, x.dtype);
 }
 
+/// "[B, *, 512]": the batch dim, then each dim ('*' = any size).
+std::string shape_string(const tensor_schema& s);
+
 /// Run the expert `uid` on a batch: every input has the batch as dim 0.
 struct forward_request {
   std::string uid;

@@ -20,13 +20,6 @@ std::string dims_string(const torch::Tensor& t) {
   return out + "]";
 }
 
-std::string schema_string(const tensor_schema& s) {
-  std::string out = "[B";
-  for (auto d : s.shape)
-    out += ", " + (d < 0 ? std::string{"*"} : std::to_string(d));
-  return out + "]";
-}
-
 template <class F>
 auto guarded(const std::string& uid, const char* what, F&& f)
   -> caf::expected<std::vector<torch::Tensor>> {
@@ -94,7 +87,7 @@ caf::error expert_state::validate(const std::vector<torch::Tensor>& xs,
     for (size_t d = 0; ok && d < want.size(); ++d)
       ok = want[d] < 0 || xs[i].size(static_cast<int64_t>(d) + 1) == want[d];
     if (!ok)
-      return make_error(errc::bad_shape, name + ": want " + schema_string(schema[i])
+      return make_error(errc::bad_shape, name + ": want " + shape_string(schema[i])
                                            + ", got " + dims_string(xs[i]));
     if (xs[i].size(0) != xs[0].size(0))
       return make_error(errc::bad_shape, name + ": batch size " + std::to_string(xs[i].size(0))

@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 
@@ -11,6 +10,7 @@
 #include "actors/dht/node_dht.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/ready_file.hpp"
 
 namespace colony::cli {
 
@@ -39,18 +39,6 @@ int with_client(caf::actor_system& sys, const dht_options& opts, F body) {
   auto rc = body(c);
   dht::stop_io_peer(sys, *peer);
   return rc;
-}
-
-/// Writes `text` to `path` atomically, for scripts and tests.
-bool write_ready_file(const std::string& path, const std::string& text) {
-  auto tmp = path + ".tmp";
-  {
-    std::ofstream out{tmp};
-    out << text << "\n";
-    if (!out)
-      return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 /// --peer (repeatable), --timeout-ms, --rpc-timeout-ms.

@@ -17,10 +17,7 @@ int fail(const std::string& what) {
 }
 
 std::string schema_string(const tensor_schema& s) {
-  std::string out = "[B";
-  for (auto d : s.shape)
-    out += ", " + (d < 0 ? std::string{"*"} : std::to_string(d));
-  return out + "] " + s.dtype;
+  return shape_string(s) + " " + s.dtype;
 }
 
 caf::timespan timeout_of(const options& opts) {

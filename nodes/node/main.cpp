@@ -2,7 +2,6 @@
 // endpoint until SIGINT/SIGTERM, then checkpoints them and exits.
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +12,7 @@
 #include "actors/expert/expert_host.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/ready_file.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/system_config.hpp"
 
@@ -21,18 +21,6 @@ namespace {
 int fail(const std::string& what) {
   std::cerr << "colony-node: error: " << what << "\n";
   return 1;
-}
-
-/// Writes "host:port" to `path` atomically, for scripts and tests.
-bool write_ready_file(const std::string& path, const std::string& text) {
-  auto tmp = path + ".tmp";
-  {
-    std::ofstream out{tmp};
-    out << text << "\n";
-    if (!out)
-      return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 /// Starts the node's DHT peer (if configured) and declares its experts.
@@ -48,7 +36,7 @@ start_dht(caf::actor_system& sys, const colony::node_config& cfg, const colony::
   if (!dht)
     return dht.error();
   std::cout << "colony-node dht on " << dht->peer.ep.to_string() << std::endl;
-  if (!ready_file.empty() && !write_ready_file(ready_file, dht->peer.ep.to_string()))
+  if (!ready_file.empty() && !colony::write_ready_file(ready_file, dht->peer.ep.to_string()))
     colony::log::get("node")->warn("event=ready_file_failed path={}", ready_file);
   return std::optional<colony::dht::node_dht>{std::move(*dht)};
 }
@@ -77,7 +65,7 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
     colony::stop_expert_host(*host);
     return fail(colony::describe(dht.error()));
   }
-  if (!ready_file.empty() && !write_ready_file(ready_file, where))
+  if (!ready_file.empty() && !colony::write_ready_file(ready_file, where))
     log->warn("event=ready_file_failed path={}", ready_file);
   int sig = 0;
   sigwait(&signals, &sig);
