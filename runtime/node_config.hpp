@@ -11,6 +11,8 @@
 
 #include <caf/expected.hpp>
 
+#include "messages/wire/tensor_codec.hpp"
+
 namespace colony {
 
 /// Which module an expert runs: a registered spec name plus numeric params
@@ -81,7 +83,7 @@ struct node_config {
   uint32_t scheduler_threads = 2; ///< CAF scheduler threads
   uint32_t torch_threads = 0;     ///< intra-op threads per batch; 0 = all cores
   uint32_t compute_slots = 1;     ///< batches computed at the same time
-  uint64_t max_message_bytes = uint64_t{256} << 20;
+  uint64_t max_message_bytes = wire::default_max_bytes;
   std::string log_level = "info";
   std::string log_file;           ///< empty = stderr
   std::vector<expert_group_config> experts;

@@ -12,6 +12,8 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/expert/protocol.hpp"
+#include "messages/chunking.hpp"
+#include "messages/wire/tensor_codec.hpp"
 #include "runtime/worker_pool.hpp"
 
 namespace colony::expert {
@@ -22,9 +24,9 @@ namespace colony {
 
 /// Per-node knobs every expert actor shares.
 struct expert_options {
-  uint64_t max_message_bytes = uint64_t{256} << 20;
+  uint64_t max_message_bytes = wire::default_max_bytes;
   /// Outputs larger than this travel as tensor_chunk messages.
-  size_t chunk_bytes = size_t{4} << 20;
+  size_t chunk_bytes = default_chunk_bytes;
 };
 
 /// Spawns the node's dispatcher with `slots` concurrent batches (>= 1).

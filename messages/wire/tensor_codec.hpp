@@ -45,10 +45,13 @@ bool from_string(const std::string& name, dtype& out);
 /// Parses "none", "float16", "uint8"; returns false for unknown names.
 bool from_string(const std::string& name, compression& out);
 
+/// Default size limit of one tensor or message: 256 MiB.
+constexpr uint64_t default_max_bytes = uint64_t{256} << 20;
+
 /// Limits applied while decoding untrusted bytes.
 struct decode_limits {
   /// Largest accepted decoded tensor and encoded message, in bytes.
-  uint64_t max_bytes = uint64_t{256} << 20;
+  uint64_t max_bytes = default_max_bytes;
 };
 
 /// A borrowed tensor to encode: row-major, contiguous, little-endian.
