@@ -20,7 +20,7 @@ enum class errc : uint8_t {
   bad_dtype = 3,         ///< unsupported or unexpected dtype / compression
   malformed_payload = 4, ///< bytes that do not decode (truncated, garbage)
   payload_too_large = 5, ///< over the configured size limit
-  bad_request = 6,       ///< wrong number of tensors, empty batch, bad id
+  bad_request = 6,       ///< wrong number of tensors, empty tensor list, bad id
   unreachable = 7,       ///< the peer or node cannot be reached
   timeout = 8,           ///< no answer within the deadline
   compute_failed = 9,    ///< the module threw while computing

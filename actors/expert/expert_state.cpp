@@ -119,6 +119,12 @@ expert_state::backward(const std::vector<torch::Tensor>& xs,
     std::vector<torch::Tensor> grad_in;
     for (auto& leaf : leaves)
       grad_in.push_back(leaf.grad().defined() ? leaf.grad() : torch::zeros_like(leaf));
+    // An empty batch carries no gradient: no optimizer step (Adam's moments
+    // would still move the parameters), no update counted.
+    if (xs[0].size(0) == 0) {
+      opt_->zero_grad();
+      return grad_in;
+    }
     opt_->step(info_.updates);
     info_.updates += 1;
     info_.backward_samples += static_cast<uint64_t>(xs[0].size(0));

@@ -57,6 +57,10 @@ void expert_optimizer::step(uint64_t step) {
   impl_->zero_grad();
 }
 
+void expert_optimizer::zero_grad() {
+  impl_->zero_grad();
+}
+
 void expert_optimizer::save(torch::serialize::OutputArchive& ar) const {
   impl_->save(ar);
 }

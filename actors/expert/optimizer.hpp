@@ -28,6 +28,9 @@ public:
   /// step and clears the gradients. No-op for a parameterless module.
   void step(uint64_t step);
 
+  /// Clears the gradients without a step.
+  void zero_grad();
+
   void save(torch::serialize::OutputArchive& ar) const;
   void load(torch::serialize::InputArchive& ar);
 

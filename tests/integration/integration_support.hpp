@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -452,15 +455,52 @@ public:
     endpoint_ = endpoint{"127.0.0.1", *port};
   }
 
+  /// Stops the experts; the actor system's destructor then waits for all
+  /// actors and threads. That wait is bounded by a watchdog: a shutdown that
+  /// hangs (e.g. an actor that is never destroyed) aborts the test binary
+  /// with a message instead of blocking it forever.
   ~in_process_node() {
     sys_.middleman().unpublish(host_.server, endpoint_.port);
     stop_expert_host(host_);
+    host_ = expert_host{};
+    watchdog_ = std::thread{[this] {
+      std::unique_lock<std::mutex> guard{mx_};
+      if (!cv_.wait_for(guard, shutdown_limit, [this] { return destroyed_; })) {
+        std::fprintf(stderr, "in_process_node: actor system shutdown still blocked after %lld s "
+                             "(an actor or thread never finished); aborting\n",
+                     static_cast<long long>(shutdown_limit.count()));
+        std::fflush(stderr);
+        std::abort();
+      }
+    }};
   }
 
   const endpoint& where() const { return endpoint_; }
   caf::actor_system& system() { return sys_; }
 
 private:
+  static constexpr std::chrono::seconds shutdown_limit{15};
+
+  /// Declared first, so destroyed last: it outlives ~actor_system and is
+  /// told when that returned.
+  struct watchdog_guard {
+    in_process_node* self;
+    ~watchdog_guard() {
+      {
+        std::lock_guard<std::mutex> guard{self->mx_};
+        self->destroyed_ = true;
+      }
+      self->cv_.notify_all();
+      if (self->watchdog_.joinable())
+        self->watchdog_.join();
+    }
+  };
+
+  std::mutex mx_;
+  std::condition_variable cv_;
+  bool destroyed_ = false;
+  std::thread watchdog_;
+  watchdog_guard watchdog_guard_{this};
   system_config sys_cfg_;
   caf::actor_system sys_;
   expert_host host_;

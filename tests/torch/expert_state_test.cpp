@@ -156,6 +156,20 @@ TEST(ExpertStateTest, BackwardMatchesLocalAutogradAndOneSgdStep) {
   EXPECT_EQ(st->info().backward_samples, 3u);
 }
 
+TEST(ExpertStateTest, EmptyBatchBackwardLeavesParametersAndCountersAlone) {
+  auto g = ffn_group("adam");
+  auto st = make_state(g);
+  ASSERT_TRUE(st->backward({torch::randn({2, 8})}, {torch::randn({2, 4})}));
+  auto before = params_of(st->module());
+  auto gx = st->backward({torch::zeros({0, 8})}, {torch::zeros({0, 4})});
+  ASSERT_TRUE(gx) << describe(gx.error());
+  EXPECT_EQ((*gx)[0].sizes(), (std::vector<int64_t>{0, 8}));
+  EXPECT_EQ(st->updates(), 1u);
+  auto after = params_of(st->module());
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_TRUE(torch::equal(before[i], after[i]));
+}
+
 TEST(ExpertStateTest, CheckpointRestoresParametersOptimizerAndCounters) {
   temp_dir dir;
   auto g = ffn_group("adam");
