@@ -1,6 +1,8 @@
 #include "actors/client/remote_expert.hpp"
 
+#include <numeric>
 #include <random>
+#include <thread>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -136,56 +138,126 @@ void node_connections::evict(const endpoint& ep) {
   st_->cache.erase(ep);
 }
 
+void node_connections::set_faults(std::shared_ptr<fault_injection> faults) {
+  std::lock_guard<std::mutex> guard{st_->mx};
+  st_->faults = std::move(faults);
+}
+
+std::shared_ptr<fault_injection> node_connections::faults() const {
+  std::lock_guard<std::mutex> guard{st_->mx};
+  return st_->faults;
+}
+
 bool node_connections::lost(const endpoint& ep) const {
   std::lock_guard<std::mutex> guard{st_->mx};
   return st_->lost.count(ep) > 0;
 }
 
-std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert_call> calls,
-                                     caf::timespan timeout) {
-  std::vector<expert_answer> answers(calls.size(), expert_answer{caf::error{}});
-  caf::scoped_actor self{conns.system()};
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  // Send everything first, then collect: the requests run concurrently and
-  // each carries a timeout that ends at `deadline`, so every receive below
-  // returns by then.
-  std::vector<std::function<void()>> collectors;
-  std::mt19937_64 transfer_ids{std::random_device{}()};
-  chunk_assembler chunks{uint64_t{1} << 40};
-  for (size_t i = 0; i < calls.size(); ++i) {
-    auto server = conns.get(calls[i].node);
+namespace {
+
+/// One call_many(): sends every call (each after its injected delay, if a
+/// fault hook is set), then collects the answers. Every request carries a
+/// timeout that ends at the common deadline, so collecting ends by then.
+class fan_out {
+public:
+  fan_out(node_connections& conns, std::vector<expert_call>& calls, caf::timespan timeout)
+    : conns_(conns), calls_(calls), timeout_(timeout), self_(conns.system()),
+      start_(std::chrono::steady_clock::now()), deadline_(start_ + timeout),
+      answers_(calls.size(), expert_answer{caf::error{}}) {
+    // nop
+  }
+
+  std::vector<expert_answer> run() {
+    auto faults = conns_.faults();
+    std::vector<fault_verdict> fates(calls_.size());
+    if (faults && !faults->is_noop())
+      for (auto& f : fates)
+        f = faults->next();
+    bool lost = false;
+    for (auto i : send_order(fates)) {
+      std::this_thread::sleep_until(std::min(deadline_, start_ + fates[i].delay));
+      if (fates[i].drop || start_ + fates[i].delay >= deadline_) {
+        answers_[i] = timed_out(i);
+        lost = true;
+      } else {
+        send(i);
+      }
+    }
+    for (auto& collect : collectors_)
+      collect();
+    if (lost) // a lost request is only noticed when the deadline passes
+      std::this_thread::sleep_until(deadline_);
+    return std::move(answers_);
+  }
+
+private:
+  static std::vector<size_t> send_order(const std::vector<fault_verdict>& fates) {
+    std::vector<size_t> order(fates.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return fates[a].delay < fates[b].delay; });
+    return order;
+  }
+
+  caf::error timed_out(size_t i) {
+    return classify(caf::sec::request_timeout, conns_, calls_[i].node, uid_of(calls_[i]),
+                    timeout_);
+  }
+
+  void send(size_t i) {
+    auto server = conns_.get(calls_[i].node);
     if (!server) {
-      answers[i] = server.error();
-      continue;
+      answers_[i] = server.error();
+      return;
     }
     auto left = std::max(caf::timespan{0},
-                         caf::timespan{deadline - std::chrono::steady_clock::now()});
+                         caf::timespan{deadline_ - std::chrono::steady_clock::now()});
     // The request is moved into the message below: keep its uid for errors.
-    auto uid = uid_of(calls[i]);
+    auto uid = uid_of(calls_[i]);
     std::visit(
-      [&, uid](auto& req) {
+      [&](auto& req) {
         using reply_type = typename reply_of<std::decay_t<decltype(req)>>::type;
-        send_chunks(self, *server, req, transfer_ids);
-        auto handle = self->request(*server, left, std::move(req));
-        collectors.emplace_back([&, handle, i, uid]() mutable {
-          handle.receive([&, i](reply_type& reply) {
-                           if (auto err = receive_chunks(self, chunks, reply, deadline))
-                             answers[i] = std::move(err);
-                           else
-                             answers[i] = std::move(reply);
-                         },
-                         [&, i](caf::error& err) {
-                           if (is_connection_loss(err))
-                             conns.evict(calls[i].node);
-                           answers[i] = classify(err, conns, calls[i].node, uid, timeout);
-                         });
+        send_chunks(self_, *server, req, transfer_ids_);
+        auto handle = self_->request(*server, left, std::move(req));
+        collectors_.emplace_back([this, handle, i, uid]() mutable {
+          handle.receive([&](reply_type& reply) { on_reply(i, reply); },
+                         [&](caf::error& err) { on_error(i, uid, err); });
         });
       },
-      calls[i].request);
+      calls_[i].request);
   }
-  for (auto& collect : collectors)
-    collect();
-  return answers;
+
+  template <class Reply>
+  void on_reply(size_t i, Reply& reply) {
+    if (auto err = receive_chunks(self_, chunks_, reply, deadline_))
+      answers_[i] = std::move(err);
+    else
+      answers_[i] = std::move(reply);
+  }
+
+  void on_error(size_t i, const std::string& uid, const caf::error& err) {
+    if (is_connection_loss(err))
+      conns_.evict(calls_[i].node);
+    answers_[i] = classify(err, conns_, calls_[i].node, uid, timeout_);
+  }
+
+  node_connections& conns_;
+  std::vector<expert_call>& calls_;
+  caf::timespan timeout_;
+  caf::scoped_actor self_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::vector<expert_answer> answers_;
+  std::vector<std::function<void()>> collectors_;
+  std::mt19937_64 transfer_ids_{std::random_device{}()};
+  chunk_assembler chunks_{uint64_t{1} << 40};
+};
+
+} // namespace
+
+std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert_call> calls,
+                                     caf::timespan timeout) {
+  return fan_out{conns, calls, timeout}.run();
 }
 
 remote_expert::remote_expert(node_connections& conns, endpoint node, std::string uid,

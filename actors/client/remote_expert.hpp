@@ -22,6 +22,7 @@
 
 #include "actors/expert/protocol.hpp"
 #include "runtime/endpoint.hpp"
+#include "runtime/fault_injection.hpp"
 
 namespace colony {
 
@@ -43,6 +44,13 @@ public:
   /// True when the connection to `ep` was lost and not re-established.
   bool lost(const endpoint& ep) const;
 
+  /// Installs a delay/drop hook on outgoing requests (the paper's latency
+  /// and failure experiments); nullptr removes it.
+  void set_faults(std::shared_ptr<fault_injection> faults);
+
+  /// The installed hook, or nullptr.
+  std::shared_ptr<fault_injection> faults() const;
+
   caf::actor_system& system() { return sys_; }
 
 private:
@@ -50,6 +58,7 @@ private:
     mutable std::mutex mx;
     std::map<endpoint, expert_server_actor> cache;
     std::set<endpoint> lost;
+    std::shared_ptr<fault_injection> faults;
   };
   caf::actor_system& sys_;
   std::shared_ptr<shared_state> st_;
@@ -66,6 +75,8 @@ using expert_answer = caf::expected<std::variant<forward_reply, backward_reply, 
 
 /// Sends all `calls` at once and waits until each is answered or `timeout`
 /// has passed since the first was sent; unanswered ones get errc::timeout.
+/// With a fault hook installed, each request leaves after its sampled delay
+/// and a dropped one fails as errc::timeout when the deadline passes.
 std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert_call> calls,
                                      caf::timespan timeout);
 
