@@ -108,17 +108,17 @@ node_connections::node_connections(caf::actor_system& sys)
   // nop
 }
 
-caf::expected<expert_server_actor> node_connections::get(const endpoint& ep) {
+caf::expected<expert_server_actor> node_connections::get(const endpoint& ep,
+                                                         caf::timespan timeout) {
   {
     std::lock_guard<std::mutex> guard{st_->mx};
     auto i = st_->cache.find(ep);
     if (i != st_->cache.end())
       return i->second;
   }
-  auto server = caf::io::remote_actor<expert_server_actor>(sys_, ep.host, ep.port);
+  auto server = connect(ep, timeout);
   if (!server)
-    return make_error(errc::unreachable, "node " + ep.to_string() + " unreachable ("
-                                           + sys_.render(server.error()) + ")");
+    return server.error();
   // Runs when the proxy dies, i.e. when CAF lost the connection to the node.
   std::weak_ptr<shared_state> weak = st_;
   (*server)->attach_functor([weak, ep] {
@@ -131,6 +131,28 @@ caf::expected<expert_server_actor> node_connections::get(const endpoint& ep) {
   std::lock_guard<std::mutex> guard{st_->mx};
   st_->lost.erase(ep);
   return st_->cache.emplace(ep, *server).first->second;
+}
+
+caf::expected<expert_server_actor> node_connections::connect(const endpoint& ep,
+                                                             caf::timespan timeout) {
+  // caf::io::remote_actor() has no timeout (a black-holed host would block
+  // until the kernel gives up); ask the middleman with a bounded request.
+  auto unreachable = [&](const std::string& why) {
+    return make_error(errc::unreachable, "node " + ep.to_string() + " unreachable (" + why + ")");
+  };
+  caf::expected<expert_server_actor> result{caf::error{}};
+  caf::scoped_actor self{sys_};
+  self->request(sys_.middleman().actor_handle(), timeout, caf::connect_atom::value, ep.host,
+                ep.port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+        if (!ptr || !sys_.assignable<expert_server_actor>(ifs))
+          result = unreachable("no expert server published there");
+        else
+          result = caf::actor_cast<expert_server_actor>(std::move(ptr));
+      },
+      [&](caf::error& err) { result = unreachable(sys_.render(err)); });
+  return result;
 }
 
 void node_connections::evict(const endpoint& ep) {
@@ -205,13 +227,13 @@ private:
   }
 
   void send(size_t i) {
-    auto server = conns_.get(calls_[i].node);
+    auto left = std::max(caf::timespan{0},
+                         caf::timespan{deadline_ - std::chrono::steady_clock::now()});
+    auto server = conns_.get(calls_[i].node, left);
     if (!server) {
       answers_[i] = server.error();
       return;
     }
-    auto left = std::max(caf::timespan{0},
-                         caf::timespan{deadline_ - std::chrono::steady_clock::now()});
     // The request is moved into the message below: keep its uid for errors.
     auto uid = uid_of(calls_[i]);
     std::visit(
@@ -298,7 +320,7 @@ caf::expected<expert_info> remote_expert::info() {
 caf::expected<std::vector<std::string>> list_experts(node_connections& conns,
                                                      const endpoint& node,
                                                      caf::timespan timeout) {
-  auto server = conns.get(node);
+  auto server = conns.get(node, timeout);
   if (!server)
     return server.error();
   caf::scoped_actor self{conns.system()};

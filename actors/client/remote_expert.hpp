@@ -34,9 +34,11 @@ class node_connections {
 public:
   explicit node_connections(caf::actor_system& sys);
 
-  /// Returns the node's server, connecting on first use. errc::unreachable
-  /// when no node answers at `ep`.
-  caf::expected<expert_server_actor> get(const endpoint& ep);
+  /// Returns the node's server, connecting on first use within `timeout`.
+  /// errc::unreachable when no node answers at `ep` (or no expert server is
+  /// published there).
+  caf::expected<expert_server_actor> get(const endpoint& ep,
+                                         caf::timespan timeout = std::chrono::seconds{10});
 
   /// Forgets a connection whose node went away (next get() reconnects).
   void evict(const endpoint& ep);
@@ -54,6 +56,8 @@ public:
   caf::actor_system& system() { return sys_; }
 
 private:
+  caf::expected<expert_server_actor> connect(const endpoint& ep, caf::timespan timeout);
+
   struct shared_state {
     mutable std::mutex mx;
     std::map<endpoint, expert_server_actor> cache;
