@@ -6,7 +6,8 @@
 //   colony dht get KEY --peer HOST:PORT
 //   colony dht serve [--host H] [--port P] [--peer HOST:PORT]... [--ready-file F]
 //   colony experts list PREFIX --peer HOST:PORT
-// Exit codes: 0 ok, 1 bad usage, 2 the operation failed (one-line reason).
+// Exit codes: 0 ok, 2 the operation failed (one line "colony: error: ..."),
+// any other non-zero code: bad usage (reported by CLI11).
 #include <csignal>
 #include <iostream>
 
