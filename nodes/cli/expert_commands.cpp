@@ -47,9 +47,10 @@ caf::expected<std::vector<tensor_blob>> random_inputs(const expert_info& info,
   return out;
 }
 
-} // namespace
-
-int cmd_expert_info(caf::actor_system& sys, const options& opts) {
+/// Connects to expert `opts.uid` on `opts.node`, fetches its info and runs
+/// `body(expert, info)`; a bad endpoint or a failed info call is the error.
+template <class F>
+int with_expert(caf::actor_system& sys, const options& opts, F body) {
   auto ep = parse_endpoint(opts.node);
   if (!ep)
     return fail(describe(ep.error()));
@@ -58,30 +59,26 @@ int cmd_expert_info(caf::actor_system& sys, const options& opts) {
   auto info = expert.info();
   if (!info)
     return fail(describe(info.error()));
-  std::cout << "uid: " << info->uid << "\nmodule: " << info->module_type
-            << "\nparameters: " << info->num_parameters;
-  for (size_t i = 0; i < info->inputs.size(); ++i)
-    std::cout << "\ninput[" << i << "]: " << schema_string(info->inputs[i]);
-  for (size_t i = 0; i < info->outputs.size(); ++i)
-    std::cout << "\noutput[" << i << "]: " << schema_string(info->outputs[i]);
-  std::cout << "\nmax_batch_size: " << info->max_batch_size << "\nupdates: " << info->updates
-            << "\nforward_samples: " << info->forward_samples
-            << "\nbackward_samples: " << info->backward_samples
-            << "\nforward_batches: " << info->forward_batches
-            << "\nbackward_batches: " << info->backward_batches << std::endl;
+  return body(expert, *info);
+}
+
+int print_info(const expert_info& info) {
+  std::cout << "uid: " << info.uid << "\nmodule: " << info.module_type
+            << "\nparameters: " << info.num_parameters;
+  for (size_t i = 0; i < info.inputs.size(); ++i)
+    std::cout << "\ninput[" << i << "]: " << schema_string(info.inputs[i]);
+  for (size_t i = 0; i < info.outputs.size(); ++i)
+    std::cout << "\noutput[" << i << "]: " << schema_string(info.outputs[i]);
+  std::cout << "\nmax_batch_size: " << info.max_batch_size << "\nupdates: " << info.updates
+            << "\nforward_samples: " << info.forward_samples
+            << "\nbackward_samples: " << info.backward_samples
+            << "\nforward_batches: " << info.forward_batches
+            << "\nbackward_batches: " << info.backward_batches << std::endl;
   return 0;
 }
 
-int cmd_expert_forward(caf::actor_system& sys, const options& opts) {
-  auto ep = parse_endpoint(opts.node);
-  if (!ep)
-    return fail(describe(ep.error()));
-  node_connections conns{sys};
-  remote_expert expert{conns, *ep, opts.uid, timeout_of(opts)};
-  auto info = expert.info();
-  if (!info)
-    return fail(describe(info.error()));
-  auto inputs = random_inputs(*info, opts);
+int timed_forward(remote_expert& expert, const expert_info& info, const options& opts) {
+  auto inputs = random_inputs(info, opts);
   if (!inputs)
     return fail(describe(inputs.error()));
   std::vector<double> rtts;
@@ -106,6 +103,19 @@ int cmd_expert_forward(caf::actor_system& sys, const options& opts) {
             << " max " << rtts.back() << " (" << rtts.size() << " calls, batch " << opts.batch
             << ")" << std::endl;
   return 0;
+}
+
+} // namespace
+
+int cmd_expert_info(caf::actor_system& sys, const options& opts) {
+  return with_expert(sys, opts,
+                     [](remote_expert&, const expert_info& info) { return print_info(info); });
+}
+
+int cmd_expert_forward(caf::actor_system& sys, const options& opts) {
+  return with_expert(sys, opts, [&](remote_expert& expert, const expert_info& info) {
+    return timed_forward(expert, info, opts);
+  });
 }
 
 int cmd_expert_list(caf::actor_system& sys, const options& opts) {
