@@ -110,7 +110,7 @@ caf::error parse_optimizer(const YAML::Node& yaml, const std::string& path,
                            optimizer_config& o) {
   map_reader r{yaml, path, {"type", "lr", "momentum", "beta1", "beta2", "eps",
                             "weight_decay", "clip_grad_norm", "warmup_steps",
-                            "total_steps"}};
+                            "total_steps", "accumulate_rows"}};
   r.choice("type", {"adam", "sgd"}, o.type)
     .real("lr", positive, o.lr)
     .real("momentum", unit_interval, o.momentum)
@@ -120,7 +120,8 @@ caf::error parse_optimizer(const YAML::Node& yaml, const std::string& path,
     .real("weight_decay", non_negative, o.weight_decay)
     .real("clip_grad_norm", non_negative, o.clip_grad_norm)
     .integer("warmup_steps", 0, o.warmup_steps)
-    .integer("total_steps", 0, o.total_steps);
+    .integer("total_steps", 0, o.total_steps)
+    .integer("accumulate_rows", 0, o.accumulate_rows);
   if (!r.error() && o.total_steps > 0 && o.total_steps <= o.warmup_steps)
     return bad(r.path_of("total_steps"),
                std::to_string(o.total_steps) + " must be greater than warmup_steps ("
@@ -157,7 +158,7 @@ caf::error parse_group(const YAML::Node& yaml, const std::string& path,
 
 caf::error parse_experts_section(const YAML::Node& yaml, node_config& cfg) {
   if (absent(yaml))
-    return bad("experts", "required");
+    return {}; // checked in parse_root: a node needs experts or trainers
   if (!yaml.IsSequence())
     return bad("experts", "expected a list, got " + show(yaml));
   if (yaml.size() == 0)
@@ -229,12 +230,24 @@ struct section {
   caf::error (*parse)(const YAML::Node&, node_config&);
 };
 
+/// The trainers section is parsed by actors/trainer (its own concern);
+/// here it is only kept as YAML text.
+caf::error parse_trainers_section(const YAML::Node& yaml, node_config& cfg) {
+  if (absent(yaml))
+    return {};
+  if (!yaml.IsMap())
+    return bad("trainers", "expected a map, got " + show(yaml));
+  cfg.trainers_yaml = YAML::Dump(yaml);
+  return {};
+}
+
 /// Every top-level section; adding one is a parse function plus a row here.
 const section sections[] = {
   {"node", parse_node_section},
   {"log", parse_log_section},
   {"experts", parse_experts_section},
   {"dht", parse_dht_section},
+  {"trainers", parse_trainers_section},
 };
 
 caf::error parse_root(const YAML::Node& root, node_config& cfg) {
@@ -249,6 +262,8 @@ caf::error parse_root(const YAML::Node& root, node_config& cfg) {
     if (auto err = s.parse(child, cfg))
       return err;
   }
+  if (cfg.experts.empty() && cfg.trainers_yaml.empty())
+    return bad("experts", "required (unless the node has a trainers: section)");
   return {};
 }
 

@@ -37,6 +37,11 @@ struct optimizer_config {
   double clip_grad_norm = 0.0; ///< 0 = no clipping (global L2 norm)
   uint64_t warmup_steps = 0;   ///< lr grows linearly from 0 over these steps
   uint64_t total_steps = 0;    ///< lr decays linearly to 0 at this step; 0 = never
+  /// Backward gradients accumulate until this many rows arrived since the
+  /// last step, then one step applies their mean over the accumulated
+  /// batches; 0 = one step per backward batch. Steps, not batches, drive the
+  /// schedule. Pending gradients are not checkpointed.
+  uint64_t accumulate_rows = 0;
 };
 
 /// Where and how often an expert writes checkpoints. dir empty = none.
@@ -88,6 +93,9 @@ struct node_config {
   std::string log_file;           ///< empty = stderr
   std::vector<expert_group_config> experts;
   std::optional<dht_config> dht;
+  /// The `trainers:` section as YAML text (parsed by actors/trainer's
+  /// trainer_config, which the runtime layer cannot see); empty = none.
+  std::string trainers_yaml;
 };
 
 /// Parses YAML text. Errors are errc::bad_config naming the key.

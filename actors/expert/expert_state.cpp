@@ -111,26 +111,52 @@ caf::expected<std::vector<torch::Tensor>>
 expert_state::backward(const std::vector<torch::Tensor>& xs,
                        const std::vector<torch::Tensor>& grads) {
   return guarded(uid_, "backward", [&] {
+    stepped_ = false;
     std::vector<torch::Tensor> leaves;
     for (auto& x : xs)
       leaves.push_back(x.detach().requires_grad_(true));
+    // An empty batch carries no gradient: no optimizer step (Adam's moments
+    // would still move the parameters), no update counted, and the pending
+    // gradients of earlier batches stay as they are.
+    auto rows = static_cast<uint64_t>(xs[0].size(0));
+    if (rows == 0)
+      return empty_backward(leaves, grads);
     auto out = built_.module->forward(leaves);
     torch::autograd::backward(out, grads);
     std::vector<torch::Tensor> grad_in;
     for (auto& leaf : leaves)
       grad_in.push_back(leaf.grad().defined() ? leaf.grad() : torch::zeros_like(leaf));
-    // An empty batch carries no gradient: no optimizer step (Adam's moments
-    // would still move the parameters), no update counted.
-    if (xs[0].size(0) == 0) {
-      opt_->zero_grad();
-      return grad_in;
-    }
-    opt_->step(info_.updates);
-    info_.updates += 1;
-    info_.backward_samples += static_cast<uint64_t>(xs[0].size(0));
-    info_.backward_batches += 1;
+    accumulate(rows);
     return grad_in;
   });
+}
+
+std::vector<torch::Tensor>
+expert_state::empty_backward(const std::vector<torch::Tensor>& leaves,
+                             const std::vector<torch::Tensor>& grads) {
+  auto out = built_.module->forward(leaves);
+  auto got = torch::autograd::grad(out, leaves, grads, /*retain_graph=*/false,
+                                   /*create_graph=*/false, /*allow_unused=*/true);
+  std::vector<torch::Tensor> grad_in;
+  for (size_t i = 0; i < leaves.size(); ++i)
+    grad_in.push_back(got[i].defined() ? got[i] : torch::zeros_like(leaves[i]));
+  return grad_in;
+}
+
+void expert_state::accumulate(uint64_t rows) {
+  pending_rows_ += rows;
+  pending_batches_ += 1;
+  if (pending_rows_ >= group_.optimizer.accumulate_rows) {
+    // Torch sums the batches' gradients; their mean keeps the step size
+    // independent of how many batches one step accumulates.
+    opt_->step(info_.updates, 1.0 / static_cast<double>(pending_batches_));
+    info_.updates += 1;
+    pending_rows_ = 0;
+    pending_batches_ = 0;
+    stepped_ = true;
+  }
+  info_.backward_samples += rows;
+  info_.backward_batches += 1;
 }
 
 std::string expert_state::checkpoint_path() const {
@@ -141,7 +167,7 @@ std::string expert_state::checkpoint_path() const {
 
 bool expert_state::checkpoint_due() const {
   auto every = group_.checkpoint.every_updates;
-  return !group_.checkpoint.dir.empty() && every > 0 && info_.updates > 0
+  return stepped_ && !group_.checkpoint.dir.empty() && every > 0
          && info_.updates % every == 0;
 }
 
@@ -190,6 +216,10 @@ caf::error expert_state::load_checkpoint() {
     info_.backward_samples = static_cast<uint64_t>(c[2]);
     info_.forward_batches = static_cast<uint64_t>(c[3]);
     info_.backward_batches = static_cast<uint64_t>(c[4]);
+    opt_->zero_grad();
+    pending_rows_ = 0;
+    pending_batches_ = 0;
+    stepped_ = false;
   } catch (const std::exception& e) {
     std::string msg = e.what();
     return make_error(errc::io_failed,

@@ -1,7 +1,12 @@
 // The torch side of one expert, independent of actors: module, optimizer,
-// schema checks, forward, backward with an optimizer step, counters and
-// checkpoints. Not thread-safe: its owner (the expert actor) serializes
-// access. Every failure is an error value; torch exceptions are caught here.
+// schema checks, forward, backward with gradient accumulation and optimizer
+// steps, counters and checkpoints. Not thread-safe: its owner (the expert
+// actor) serializes access. Every failure is an error value; torch exceptions
+// are caught here.
+//
+// Invariant: the parameters' .grad hold the sum of the gradients of the
+// pending_batches_ backward batches (pending_rows_ rows) received since the
+// last optimizer step; both are 0 right after a step or a checkpoint load.
 #pragma once
 
 #include <memory>
@@ -43,18 +48,26 @@ public:
   /// Outputs of the module on a batch (no autograd).
   caf::expected<std::vector<torch::Tensor>> forward(const std::vector<torch::Tensor>& xs);
 
-  /// Re-runs the forward with autograd, back-propagates `grads`, returns the
-  /// input gradients and applies one optimizer step.
+  /// Re-runs the forward with autograd, back-propagates `grads` (adding to
+  /// the pending parameter gradients) and returns the input gradients. Once
+  /// optimizer.accumulate_rows rows arrived since the last step (at once
+  /// when it is 0), applies one step on the pending gradients scaled by
+  /// 1 / pending batches (their mean) and counts one update. An empty batch
+  /// neither steps nor counts nor touches the pending gradients.
   caf::expected<std::vector<torch::Tensor>>
   backward(const std::vector<torch::Tensor>& xs, const std::vector<torch::Tensor>& grads);
 
-  /// Writes module + optimizer + counters atomically (temp file + rename).
+  /// Writes module + optimizer + counters atomically (temp file + rename);
+  /// pending accumulated gradients are not part of it.
   caf::error save_checkpoint();
 
-  /// Restores what save_checkpoint wrote; errc::not_found if there is none.
+  /// Restores what save_checkpoint wrote and drops pending gradients (they
+  /// were never saved: a crash loses at most accumulate_rows rows of
+  /// gradient); errc::not_found if there is none.
   caf::error load_checkpoint();
 
-  /// True when a checkpoint is due after the latest update.
+  /// True when the latest backward made an optimizer step and the update
+  /// count is a multiple of checkpoint.every_updates.
   bool checkpoint_due() const;
 
   /// Path of this expert's checkpoint file ("" without a checkpoint dir).
@@ -66,11 +79,21 @@ private:
   expert_state(std::string uid, expert_group_config group, built_module built,
                std::unique_ptr<expert_optimizer> opt);
 
+  /// Input gradients of an empty batch; parameter gradients stay untouched.
+  std::vector<torch::Tensor> empty_backward(const std::vector<torch::Tensor>& leaves,
+                                            const std::vector<torch::Tensor>& grads);
+
+  /// Adds a backward batch of `rows` rows; steps once enough are pending.
+  void accumulate(uint64_t rows);
+
   std::string uid_;
   expert_group_config group_;
   built_module built_;
   std::unique_ptr<expert_optimizer> opt_;
   expert_info info_;
+  uint64_t pending_rows_ = 0;
+  uint64_t pending_batches_ = 0;
+  bool stepped_ = false; ///< the latest backward made an optimizer step
 };
 
 } // namespace colony::expert

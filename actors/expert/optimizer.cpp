@@ -45,9 +45,15 @@ expert_optimizer::expert_optimizer(optimizer_config cfg, std::vector<torch::Tens
   // nop
 }
 
-void expert_optimizer::step(uint64_t step) {
+void expert_optimizer::step(uint64_t step, double grad_scale) {
   if (params_.empty())
     return;
+  if (grad_scale != 1.0) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : params_)
+      if (p.grad().defined())
+        p.mutable_grad().mul_(grad_scale);
+  }
   if (cfg_.clip_grad_norm > 0)
     torch::nn::utils::clip_grad_norm_(params_, cfg_.clip_grad_norm);
   auto lr = scheduled_lr(cfg_, step);

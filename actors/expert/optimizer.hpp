@@ -24,9 +24,11 @@ public:
   static caf::expected<std::unique_ptr<expert_optimizer>>
   make(const optimizer_config& cfg, std::vector<torch::Tensor> params);
 
-  /// Clips gradients, sets the scheduled lr for update `step`, applies one
-  /// step and clears the gradients. No-op for a parameterless module.
-  void step(uint64_t step);
+  /// Multiplies the gradients by `grad_scale` (1 / the number of backward
+  /// batches they accumulate, so a step follows their mean), clips them, sets
+  /// the scheduled lr for update `step`, applies one step and clears the
+  /// gradients. No-op for a parameterless module.
+  void step(uint64_t step, double grad_scale = 1.0);
 
   /// Clears the gradients without a step.
   void zero_grad();

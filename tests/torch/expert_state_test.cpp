@@ -51,6 +51,33 @@ bool same_params(expert_module& a, expert_module& b) {
   return true;
 }
 
+bool close_params(expert_module& a, expert_module& b, double tol) {
+  auto pa = params_of(a);
+  auto pb = params_of(b);
+  if (pa.size() != pb.size())
+    return false;
+  for (size_t i = 0; i < pa.size(); ++i)
+    if (!torch::allclose(pa[i], pb[i], tol, tol))
+      return false;
+  return true;
+}
+
+/// A fresh module of `g` after one plain SGD step (lr of `g`) on the mean of
+/// the parameter gradients of the batches (xs[i], gys[i]).
+built_module mean_sgd_reference(const expert_group_config& g,
+                                const std::vector<torch::Tensor>& xs,
+                                const std::vector<torch::Tensor>& gys) {
+  auto ref = make_module(g.module);
+  EXPECT_TRUE(ref);
+  for (size_t i = 0; i < xs.size(); ++i)
+    torch::autograd::backward(ref->module->forward({xs[i]}), {gys[i]});
+  for (auto& p : ref->module->parameters())
+    p.mutable_grad().div_(static_cast<double>(xs.size()));
+  torch::optim::SGD sgd{ref->module->parameters(), torch::optim::SGDOptions{g.optimizer.lr}};
+  sgd.step();
+  return std::move(*ref);
+}
+
 struct temp_dir {
   std::filesystem::path path;
   temp_dir() {
@@ -187,6 +214,105 @@ TEST(ExpertStateTest, CheckpointRestoresParametersOptimizerAndCounters) {
   auto gy = torch::randn({2, 4});
   ASSERT_TRUE(a->backward({x}, {gy}));
   ASSERT_TRUE(b->backward({x}, {gy}));
+  EXPECT_TRUE(same_params(a->module(), b->module()));
+}
+
+TEST(ExpertStateTest, AccumulatedRowsMakeOneSgdStepOnTheMeanGradient) {
+  auto g = ffn_group("sgd");
+  g.optimizer.accumulate_rows = 8;
+  auto st = make_state(g);
+  torch::manual_seed(3);
+  std::vector<torch::Tensor> xs{torch::randn({4, 8}), torch::randn({4, 8})};
+  std::vector<torch::Tensor> gys{torch::randn({4, 4}), torch::randn({4, 4})};
+  auto ref = mean_sgd_reference(g, xs, gys);
+  auto initial = params_of(st->module());
+  ASSERT_TRUE(st->backward({xs[0]}, {gys[0]}));
+  EXPECT_EQ(st->updates(), 0u);
+  auto pending = params_of(st->module());
+  for (size_t i = 0; i < initial.size(); ++i)
+    EXPECT_TRUE(torch::equal(initial[i], pending[i]));
+  ASSERT_TRUE(st->backward({xs[1]}, {gys[1]}));
+  EXPECT_EQ(st->updates(), 1u);
+  EXPECT_EQ(st->info().backward_samples, 8u);
+  EXPECT_EQ(st->info().backward_batches, 2u);
+  EXPECT_TRUE(close_params(st->module(), *ref.module, 1e-6));
+}
+
+TEST(ExpertStateTest, BatchOfAtLeastAccumulateRowsStepsAtOnce) {
+  auto g = ffn_group("sgd");
+  g.optimizer.accumulate_rows = 3;
+  auto st = make_state(g);
+  torch::manual_seed(4);
+  auto x = torch::randn({4, 8});
+  auto gy = torch::randn({4, 4});
+  auto ref = mean_sgd_reference(g, {x}, {gy});
+  ASSERT_TRUE(st->backward({x}, {gy}));
+  EXPECT_EQ(st->updates(), 1u);
+  EXPECT_TRUE(close_params(st->module(), *ref.module, 1e-6));
+}
+
+TEST(ExpertStateTest, EmptyBatchKeepsPendingGradients) {
+  auto g = ffn_group("sgd");
+  g.optimizer.accumulate_rows = 8;
+  auto st = make_state(g);
+  torch::manual_seed(5);
+  std::vector<torch::Tensor> xs{torch::randn({4, 8}), torch::randn({4, 8})};
+  std::vector<torch::Tensor> gys{torch::randn({4, 4}), torch::randn({4, 4})};
+  auto ref = mean_sgd_reference(g, xs, gys);
+  ASSERT_TRUE(st->backward({xs[0]}, {gys[0]}));
+  auto gx = st->backward({torch::zeros({0, 8})}, {torch::zeros({0, 4})});
+  ASSERT_TRUE(gx) << describe(gx.error());
+  EXPECT_EQ((*gx)[0].sizes(), (std::vector<int64_t>{0, 8}));
+  EXPECT_EQ(st->updates(), 0u);
+  ASSERT_TRUE(st->backward({xs[1]}, {gys[1]}));
+  EXPECT_EQ(st->updates(), 1u);
+  EXPECT_TRUE(close_params(st->module(), *ref.module, 1e-6));
+}
+
+TEST(ExpertStateTest, CheckpointIsDueOnlyAfterAStep) {
+  temp_dir dir;
+  auto g = ffn_group("sgd");
+  g.optimizer.accumulate_rows = 8;
+  g.checkpoint.dir = dir.path.string();
+  g.checkpoint.every_updates = 1;
+  auto st = make_state(g);
+  auto batch = [&](int64_t rows) {
+    ASSERT_TRUE(st->backward({torch::randn({rows, 8})}, {torch::randn({rows, 4})}));
+  };
+  batch(4);
+  EXPECT_FALSE(st->checkpoint_due());
+  batch(4);
+  EXPECT_TRUE(st->checkpoint_due());
+  batch(4);
+  EXPECT_FALSE(st->checkpoint_due()); // still 1 update, but no new step
+  batch(0);
+  EXPECT_FALSE(st->checkpoint_due());
+}
+
+TEST(ExpertStateTest, CheckpointWithPendingGradientsRestoresTheLastStep) {
+  temp_dir dir;
+  auto g = ffn_group("adam");
+  g.optimizer.accumulate_rows = 8;
+  g.checkpoint.dir = dir.path.string();
+  auto a = make_state(g);
+  for (int i = 0; i < 3; ++i) // steps after the second, the third stays pending
+    ASSERT_TRUE(a->backward({torch::randn({4, 8})}, {torch::randn({4, 4})}));
+  ASSERT_EQ(a->updates(), 1u);
+  ASSERT_FALSE(a->save_checkpoint());
+  auto b = make_state(g);
+  EXPECT_EQ(b->updates(), 1u);
+  EXPECT_EQ(b->info().backward_samples, 12u); // rows received, pending ones too
+  EXPECT_TRUE(same_params(a->module(), b->module()));
+  // Loading drops a's pending gradients: both continue from the same state.
+  ASSERT_FALSE(a->load_checkpoint());
+  for (int i = 0; i < 2; ++i) {
+    auto x = torch::randn({4, 8});
+    auto gy = torch::randn({4, 4});
+    ASSERT_TRUE(a->backward({x}, {gy}));
+    ASSERT_TRUE(b->backward({x}, {gy}));
+  }
+  EXPECT_EQ(a->updates(), 2u);
+  EXPECT_EQ(b->updates(), 2u);
   EXPECT_TRUE(same_params(a->module(), b->module()));
 }
 

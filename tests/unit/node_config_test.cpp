@@ -214,6 +214,25 @@ TEST(NodeConfigTest, OptimizerRangesAreChecked) {
   EXPECT_TRUE(parse_node_config(opt("momentum: 0\n      beta1: 0\n      weight_decay: 0")));
 }
 
+TEST(NodeConfigTest, AccumulateRowsParsesAndDefaultsToZero) {
+  auto cfg = parse_node_config(with_group("    optimizer:\n      accumulate_rows: 256\n"));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->experts[0].optimizer.accumulate_rows, 256u);
+  cfg = parse_node_config(with_group(""));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->experts[0].optimizer.accumulate_rows, 0u);
+}
+
+TEST(NodeConfigTest, BadAccumulateRowsAreRejected) {
+  auto opt = [](const std::string& value) {
+    return with_group("    optimizer:\n      accumulate_rows: " + value + "\n");
+  };
+  expect_bad(opt("-8"), {"experts[0].optimizer.accumulate_rows: -8 out of range >= 0"});
+  expect_bad(opt("2.5"),
+             {"experts[0].optimizer.accumulate_rows: expected an integer, got '2.5'"});
+  expect_bad(opt("many"), {"experts[0].optimizer.accumulate_rows: expected an integer"});
+}
+
 TEST(NodeConfigTest, MissingRequiredKeysAreRejected) {
   expect_bad("node:\n  port: 1\n", {"experts: required"});
   expect_bad("", {"experts: required"});
