@@ -14,5 +14,10 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using computed_atom = caf::atom_constant<caf::atom("computed")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using defer_atom = caf::atom_constant<caf::atom("defer")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using fire_atom = caf::atom_constant<caf::atom("fire")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using step_atom = caf::atom_constant<caf::atom("step")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 } // namespace colony

@@ -20,6 +20,7 @@ std::string to_string(errc x) {
     case errc::io_failed: return "io_failed";
     case errc::not_found: return "not_found";
     case errc::bootstrap_failed: return "bootstrap_failed";
+    case errc::too_few_experts: return "too_few_experts";
   }
   return "errc(" + std::to_string(static_cast<int>(x)) + ")";
 }

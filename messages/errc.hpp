@@ -28,6 +28,7 @@ enum class errc : uint8_t {
   io_failed = 11,        ///< reading or writing a file failed
   not_found = 12,        ///< a DHT key or expert is not present
   bootstrap_failed = 13, ///< no initial DHT peer answered
+  too_few_experts = 14,  ///< a sample got fewer than k_min expert answers
 };
 
 /// The CAF error category atom of `errc`.

@@ -3,6 +3,7 @@
 #include "messages/dht_messages.hpp"
 #include "messages/errc.hpp"
 #include "messages/expert_messages.hpp"
+#include "messages/gate_messages.hpp"
 
 namespace colony {
 
@@ -16,6 +17,12 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<backward_reply>("colony.backward_reply");
   cfg.add_message_type<info_request>("colony.info_request");
   cfg.add_message_type<expert_info>("colony.expert_info");
+  cfg.add_message_type<gate_routing>("colony.gate_routing");
+  cfg.add_message_type<gate_call_stats>("colony.gate_call_stats");
+  cfg.add_message_type<gate_forward_request>("colony.gate_forward_request");
+  cfg.add_message_type<gate_forward_reply>("colony.gate_forward_reply");
+  cfg.add_message_type<gate_backward_request>("colony.gate_backward_request");
+  cfg.add_message_type<gate_backward_reply>("colony.gate_backward_reply");
   cfg.add_message_type<dht_peer>("colony.dht_peer");
   cfg.add_message_type<dht_value>("colony.dht_value");
   cfg.add_message_type<dht_record>("colony.dht_record");

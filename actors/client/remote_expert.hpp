@@ -9,10 +9,9 @@
 #pragma once
 
 #include <chrono>
-#include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -20,6 +19,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/client/connect.hpp"
 #include "actors/expert/protocol.hpp"
 #include "runtime/endpoint.hpp"
 #include "runtime/fault_injection.hpp"
@@ -40,6 +40,13 @@ public:
   caf::expected<expert_server_actor> get(const endpoint& ep,
                                          caf::timespan timeout = std::chrono::seconds{10});
 
+  /// The cached connection to `ep`, if any (never blocks).
+  std::optional<expert_server_actor> find(const endpoint& ep) const;
+
+  /// Caches a server handle connected elsewhere (e.g. by an actor through
+  /// net::connect_async) and watches it, as get() does.
+  expert_server_actor adopt(const endpoint& ep, expert_server_actor server);
+
   /// Forgets a connection whose node went away (next get() reconnects).
   void evict(const endpoint& ep);
 
@@ -56,12 +63,9 @@ public:
   caf::actor_system& system() { return sys_; }
 
 private:
-  caf::expected<expert_server_actor> connect(const endpoint& ep, caf::timespan timeout);
-
   struct shared_state {
-    mutable std::mutex mx;
-    std::map<endpoint, expert_server_actor> cache;
-    std::set<endpoint> lost;
+    net::handle_cache<expert_server_actor> cache;
+    mutable std::mutex mx; ///< guards faults
     std::shared_ptr<fault_injection> faults;
   };
   caf::actor_system& sys_;
@@ -80,7 +84,8 @@ using expert_answer = caf::expected<std::variant<forward_reply, backward_reply, 
 /// Sends all `calls` at once and waits until each is answered or `timeout`
 /// has passed since the first was sent; unanswered ones get errc::timeout.
 /// With a fault hook installed, each request leaves after its sampled delay
-/// and a dropped one fails as errc::timeout when the deadline passes.
+/// and a dropped one fails as errc::timeout when the deadline passes. A
+/// blocking wrapper (CLI, tests) over the actor fan-out of fanout.hpp.
 std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert_call> calls,
                                      caf::timespan timeout);
 

@@ -12,14 +12,14 @@ client::client(caf::actor_system& sys, peer_actor peer, caf::timespan timeout)
 }
 
 template <class Reply, class Request>
-caf::expected<Reply> client::ask(Request req) {
+caf::expected<Reply> client::ask(Request req, caf::timespan timeout) {
   caf::expected<Reply> result{caf::error{}};
   caf::scoped_actor self{sys_};
-  self->request(peer_, timeout_, std::move(req))
+  self->request(peer_, timeout, std::move(req))
     .receive([&](Reply& reply) { result = std::move(reply); },
              [&](caf::error& err) {
                if (err == caf::sec::request_timeout) {
-                 auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout_);
+                 auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
                  err = make_error(errc::timeout, "DHT peer did not answer within "
                                                    + std::to_string(ms.count()) + " ms");
                }
@@ -53,6 +53,14 @@ caf::expected<uint32_t> client::store(const std::string& key, const std::string&
 
 caf::expected<std::vector<dht_get_result>> client::get(std::vector<std::string> keys) {
   auto reply = ask<dht_get_reply>(dht_get_request{std::move(keys)});
+  if (!reply)
+    return reply.error();
+  return std::move(reply->results);
+}
+
+caf::expected<std::vector<dht_get_result>> client::get(std::vector<std::string> keys,
+                                                       caf::timespan timeout) {
+  auto reply = ask<dht_get_reply>(dht_get_request{std::move(keys)}, timeout);
   if (!reply)
     return reply.error();
   return std::move(reply->results);

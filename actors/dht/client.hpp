@@ -37,6 +37,10 @@ public:
   /// Looks up many keys; one result per key, in order.
   caf::expected<std::vector<dht_get_result>> get(std::vector<std::string> keys);
 
+  /// The same with its own deadline instead of the client's timeout.
+  caf::expected<std::vector<dht_get_result>> get(std::vector<std::string> keys,
+                                                 caf::timespan timeout);
+
   /// Looks up one key.
   caf::expected<dht_get_result> get_one(const std::string& key);
 
@@ -49,7 +53,12 @@ public:
 
 private:
   template <class Reply, class Request>
-  caf::expected<Reply> ask(Request req);
+  caf::expected<Reply> ask(Request req, caf::timespan timeout);
+
+  template <class Reply, class Request>
+  caf::expected<Reply> ask(Request req) {
+    return ask<Reply>(std::move(req), timeout_);
+  }
 
   caf::actor_system& sys_;
   peer_actor peer_;

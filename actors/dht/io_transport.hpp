@@ -1,11 +1,10 @@
 // The transport over caf::io: connects to the peer published at an
 // endpoint through the middleman actor, asynchronously (no scheduler thread
-// blocks in a connect), and caches one handle per endpoint.
+// blocks in a connect), and caches one handle per endpoint. Connect and
+// cache are the shared client module (actors/client/connect.hpp).
 #pragma once
 
-#include <map>
-#include <mutex>
-
+#include "actors/client/connect.hpp"
 #include "actors/dht/transport.hpp"
 
 namespace colony::dht {
@@ -21,10 +20,7 @@ public:
   void forget(const endpoint& ep) override;
 
 private:
-  void remember(const endpoint& ep, const peer_actor& peer);
-
-  std::mutex mx_;
-  std::map<endpoint, peer_actor> cache_;
+  net::handle_cache<peer_actor> cache_;
 };
 
 } // namespace colony::dht

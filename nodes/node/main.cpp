@@ -1,5 +1,6 @@
 // colony-node: serves the experts of a YAML config behind one published
-// endpoint until SIGINT/SIGTERM, then checkpoints them and exits.
+// endpoint until SIGINT/SIGTERM, then checkpoints them and exits. With a
+// trainers: section it also trains, and exits when its trainers are done.
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -10,6 +11,7 @@
 
 #include "actors/dht/node_dht.hpp"
 #include "actors/expert/expert_host.hpp"
+#include "actors/trainer/trainer_host.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/ready_file.hpp"
@@ -43,6 +45,13 @@ start_dht(caf::actor_system& sys, const colony::node_config& cfg, const colony::
 
 int serve(const colony::node_config& cfg, const std::string& ready_file,
           const std::string& dht_ready_file, sigset_t& signals) {
+  std::optional<colony::trainer::trainer_config> trainers;
+  if (!cfg.trainers_yaml.empty()) {
+    auto t = colony::trainer::parse_trainer_config(cfg.trainers_yaml);
+    if (!t)
+      return fail(colony::describe(t.error()));
+    trainers = std::move(*t);
+  }
   auto log = colony::log::get("node");
   colony::system_options opts;
   opts.scheduler_threads = cfg.scheduler_threads;
@@ -68,7 +77,27 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
   if (!ready_file.empty() && !colony::write_ready_file(ready_file, where))
     log->warn("event=ready_file_failed path={}", ready_file);
   int sig = 0;
-  sigwait(&signals, &sig);
+  if (trainers) {
+    std::optional<colony::dht::peer_actor> peer;
+    if (*dht)
+      peer = (*dht)->peer.peer;
+    auto th = colony::trainer::trainer_host::make(sys, std::move(*trainers), peer);
+    if (!th) {
+      log->error("event=trainers_failed error=\"{}\"", colony::describe(th.error()));
+      std::cerr << "colony-node: error: " << colony::describe(th.error()) << "\n";
+      sig = -1;
+    } else {
+      auto summaries = (*th)->run([&] {
+        timespec zero{0, 0};
+        int s = sigtimedwait(&signals, nullptr, &zero);
+        return s > 0 ? (sig = s, true) : false;
+      });
+      std::cout << "colony-node training done: " << colony::trainer::summarize(summaries)
+                << std::endl;
+    }
+  } else {
+    sigwait(&signals, &sig);
+  }
   log->info("event=shutdown signal={}", sig);
   caf::scoped_actor self{sys};
   self->request(host->server, std::chrono::seconds{120}, colony::save_atom::value)
@@ -78,7 +107,7 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
   if (*dht)
     colony::dht::stop_node_dht(sys, **dht);
   colony::stop_expert_host(*host);
-  return 0;
+  return sig < 0 ? 1 : 0;
 }
 
 } // namespace

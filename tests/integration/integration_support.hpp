@@ -276,6 +276,16 @@ public:
     pid_ = -1;
   }
 
+  /// Waits up to `limit` for the node to exit by itself; the raw status.
+  std::optional<int> wait(std::chrono::milliseconds limit) {
+    if (pid_ <= 0)
+      return std::nullopt;
+    auto status = wait_exit(pid_, limit);
+    if (status)
+      pid_ = -1;
+    return status;
+  }
+
   /// Sends `sig` and waits up to `limit` for the exit; returns the status.
   std::optional<int> stop(int sig, std::chrono::milliseconds limit) {
     if (pid_ <= 0)

@@ -1,0 +1,125 @@
+// What every Colony client needs to reach a published actor by endpoint,
+// written once for the expert client and the DHT transport: a thread-safe
+// handle cache that remembers lost connections, connect-with-timeout
+// through the middleman (CAF's io::remote_actor has none), in a blocking
+// and an actor (request(...).then) form, and the classification of CAF's
+// transport errors into colony::errc values that name the peer.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "runtime/endpoint.hpp"
+
+namespace colony::net {
+
+/// True for CAF errors that mean the connection or the remote actor is gone
+/// (request_receiver_down, remote_linking_failed, cannot_connect_to_node).
+bool is_connection_loss(const caf::error& err);
+
+/// errc::unreachable: "<what> <ep> unreachable (<why>)".
+caf::error unreachable(const std::string& what, const endpoint& ep, const std::string& why);
+
+/// Maps a failed request to `who` (e.g. "node 127.0.0.1:4000 expert 'ffn.0.1'")
+/// at `ep` into colony terms: a timeout becomes errc::timeout naming the
+/// timeout, or errc::unreachable when the connection was `lost` meanwhile; a
+/// connection loss becomes errc::unreachable; other errors pass unchanged.
+caf::error classify(const caf::error& err, const endpoint& ep, const std::string& who,
+                    caf::timespan timeout, bool lost);
+
+/// Endpoint -> handle, thread-safe; also remembers endpoints whose
+/// connection was lost and not re-established since.
+template <class Handle>
+class handle_cache {
+public:
+  std::optional<Handle> find(const endpoint& ep) const {
+    std::lock_guard<std::mutex> guard{mx_};
+    auto i = cache_.find(ep);
+    if (i == cache_.end())
+      return std::nullopt;
+    return i->second;
+  }
+
+  /// Stores `h` (keeps an existing entry) and clears the lost mark.
+  Handle put(const endpoint& ep, Handle h) {
+    std::lock_guard<std::mutex> guard{mx_};
+    lost_.erase(ep);
+    return cache_.emplace(ep, std::move(h)).first->second;
+  }
+
+  void erase(const endpoint& ep) {
+    std::lock_guard<std::mutex> guard{mx_};
+    cache_.erase(ep);
+  }
+
+  /// Forgets `ep` and marks it lost.
+  void mark_lost(const endpoint& ep) {
+    std::lock_guard<std::mutex> guard{mx_};
+    cache_.erase(ep);
+    lost_.insert(ep);
+  }
+
+  bool lost(const endpoint& ep) const {
+    std::lock_guard<std::mutex> guard{mx_};
+    return lost_.count(ep) > 0;
+  }
+
+private:
+  mutable std::mutex mx_;
+  std::map<endpoint, Handle> cache_;
+  std::set<endpoint> lost_;
+};
+
+/// Connects to the actor of type Handle published at `ep`, from the
+/// event-based actor `self`, within `timeout`; calls `done` exactly once in
+/// self's context with the handle or errc::unreachable ("<what> <ep>
+/// unreachable (...)", also when something else is published there).
+template <class Handle, class Self, class Done>
+void connect_async(Self* self, const endpoint& ep, caf::timespan timeout,
+                   const std::string& what, Done done) {
+  auto mm = self->system().middleman().actor_handle();
+  caf::actor_system& sys = self->system();
+  self->request(mm, timeout, caf::connect_atom::value, ep.host, ep.port)
+    .then(
+      [=, &sys](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                std::set<std::string>& ifs) mutable {
+        if (!ptr || !sys.assignable<Handle>(ifs))
+          done(caf::expected<Handle>{unreachable(what, ep, "nothing of that kind published")});
+        else
+          done(caf::expected<Handle>{caf::actor_cast<Handle>(std::move(ptr))});
+      },
+      [=, &sys](caf::error& err) mutable {
+        done(caf::expected<Handle>{unreachable(what, ep, sys.render(err))});
+      });
+}
+
+/// The blocking form of connect_async, for the CLI, tests and call_many.
+template <class Handle>
+caf::expected<Handle> connect_blocking(caf::actor_system& sys, const endpoint& ep,
+                                       caf::timespan timeout, const std::string& what) {
+  caf::expected<Handle> result{caf::error{}};
+  caf::scoped_actor self{sys};
+  self->request(sys.middleman().actor_handle(), timeout, caf::connect_atom::value, ep.host,
+                ep.port)
+    .receive(
+      [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
+        if (!ptr || !sys.assignable<Handle>(ifs))
+          result = unreachable(what, ep, "nothing of that kind published");
+        else
+          result = caf::actor_cast<Handle>(std::move(ptr));
+      },
+      [&](caf::error& err) { result = unreachable(what, ep, sys.render(err)); });
+  return result;
+}
+
+} // namespace colony::net

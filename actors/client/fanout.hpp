@@ -1,0 +1,57 @@
+// A fan-out of expert calls that an actor drives, without blocking any
+// thread: every request leaves at once (an injected delay is a CAF delayed
+// message, never a sleep), answers are fed one by one into a fanout_state
+// (fanout_state.hpp) with the caller's quorum predicate and deadline, and
+// the caller learns when the fan-out ended.
+//
+//   caller --request(run_atom)--> fanout actor --forward/backward--> nodes
+//          <------ done_atom ----  (answers in the shared fanout_result)
+//
+// The fan-out actor is local and short-lived (one per fan-out); its
+// answers are handed over through a shared fanout_result that the caller
+// reads only after done_atom arrived. call_many() (remote_expert.hpp) is
+// the blocking wrapper over the same actor.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <caf/actor.hpp>
+
+#include "actors/client/fanout_state.hpp"
+#include "actors/client/remote_expert.hpp"
+
+namespace colony {
+
+/// What one fan-out sends and when it ends.
+struct fanout_spec {
+  std::vector<expert_call> calls;
+  /// Every call ends by then (the actor clock: steady_clock, or virtual
+  /// time under CAF's test scheduler); unanswered ones fail as timeouts.
+  fanout_state::time_point deadline;
+  /// Once `quorum` holds, the fan-out ends this much later.
+  std::chrono::nanoseconds grace{0};
+  /// Asked after every answer; empty = wait for all answers.
+  fanout_state::quorum_fn quorum;
+  /// Inspects each successful answer as it arrives (shape, NaN, ...); an
+  /// error turns it into a failure. Runs in the fan-out actor. Optional.
+  std::function<caf::error(size_t, expert_answer&)> check;
+};
+
+/// Filled by the fan-out actor; read by the caller after done_atom.
+struct fanout_result {
+  std::vector<expert_answer> answers;
+  std::vector<double> latency_ms; ///< per call; -1 when unanswered
+  size_t answered = 0;
+  size_t succeeded = 0;
+};
+
+/// Spawns the actor of one fan-out. Send it one request with run_atom (and
+/// a timeout past spec.deadline); it replies done_atom when the fan-out
+/// ended (all answered, quorum + grace, or the deadline), with `out` filled.
+caf::actor spawn_fanout(caf::actor_system& sys, node_connections& conns, fanout_spec spec,
+                        std::shared_ptr<fanout_result> out);
+
+} // namespace colony

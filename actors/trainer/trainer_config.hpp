@@ -1,0 +1,74 @@
+// The `trainers:` section of a node config: the data, the model (a list of
+// layers, DMoE layers among them), and the training loop's knobs. Parsed
+// here, next to the trainers, from the YAML text node_config kept; errors
+// are errc::bad_config naming the key path ("trainers.model[2].grid: ...").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/expected.hpp>
+
+#include "actors/gate/gate_config.hpp"
+#include "runtime/fault_injection.hpp"
+
+namespace colony::trainer {
+
+/// One layer of a trainer's model.
+struct layer_spec {
+  /// linear (in, out), relu, gelu, layernorm (dim), dmoe (a gate config,
+  /// residual), fixed_experts (the model-parallel baseline: `experts`
+  /// called one after another, every call awaited for up to timeout_s).
+  std::string type;
+  int64_t in = 0;
+  int64_t out = 0;
+  int64_t dim = 0;
+  bool residual = true;               ///< dmoe / fixed_experts: x + f(x)
+  gate::gate_config gate;             ///< dmoe
+  std::vector<std::string> experts;   ///< fixed_experts: "UID@HOST:PORT"
+  double timeout_s = 60;              ///< fixed_experts: per call
+};
+
+/// Where a trainer's rows come from.
+struct data_config {
+  std::string kind = "fashion_mnist"; ///< fashion_mnist | synthetic
+  std::string dir = "/usr/share/datasets/fashion-mnist";
+  bool shard = false;                 ///< trainer i of n reads rows i, i+n, ...
+  int64_t features = 32;              ///< synthetic
+  int64_t classes = 4;                ///< synthetic
+  int64_t train_size = 4096;          ///< synthetic
+  int64_t test_size = 1024;           ///< synthetic
+  uint64_t seed = 1;                  ///< synthetic teacher
+};
+
+struct trainer_config {
+  uint32_t count = 1;             ///< trainers on this node
+  uint32_t batch_size = 32;
+  uint64_t steps = 1000;          ///< per trainer
+  uint64_t seed = 0;              ///< trainer i uses seed + i
+  uint32_t threads = 0;           ///< torch threads running trainers; 0 = count
+  double lr = 1e-3;               ///< Adam on the local layers and gates
+  double weight_decay = 0;
+  uint64_t log_every = 100;       ///< progress line every N steps
+  uint64_t eval_every = 0;        ///< test accuracy every N steps; 0 = at the end only
+  uint32_t eval_batch = 1000;
+  uint64_t eval_samples = 0;      ///< test rows evaluated; 0 = all
+  std::string checkpoint_dir;     ///< empty = no checkpoints
+  uint64_t checkpoint_every = 0;  ///< steps; 0 = at the end only
+  fault_config faults;            ///< on this node's expert calls
+  data_config data;
+  std::vector<layer_spec> model;
+
+  uint32_t pool_threads() const { return threads ? threads : count; }
+  /// Features of the data's rows and its number of classes.
+  int64_t input_features() const { return data.kind == "synthetic" ? data.features : 784; }
+  int64_t num_classes() const { return data.kind == "synthetic" ? data.classes : 10; }
+};
+
+/// Parses the trainers section (YAML text of the map). Checks that the
+/// layers fit together (each layer's input width is the previous output,
+/// the first takes the data's features, the last gives its classes).
+caf::expected<trainer_config> parse_trainer_config(const std::string& yaml_text);
+
+} // namespace colony::trainer

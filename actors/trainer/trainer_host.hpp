@@ -1,0 +1,50 @@
+// The composition root of a node's trainers: loads the data once, spawns
+// one gate per DMoE layer (shared by the node's trainers), the trainer
+// pool and the trainers, runs them to the end and collects their
+// summaries. colony-node, the tests and bench/dmoe use this one factory.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "actors/dht/protocol.hpp"
+#include "actors/trainer/trainer_actor.hpp"
+
+namespace colony::trainer {
+
+class trainer_host {
+public:
+  /// Builds everything (data files missing or corrupt -> a clear error
+  /// naming the file, before any training starts). `dht` is the node's DHT
+  /// peer (needed by dmoe layers).
+  static caf::expected<std::unique_ptr<trainer_host>>
+  make(caf::actor_system& sys, trainer_config cfg, std::optional<dht::peer_actor> dht);
+
+  ~trainer_host();
+
+  /// Runs every trainer to its end; `stop_requested` is polled (every
+  /// 100 ms) and asks the trainers to finish early when it returns true.
+  std::vector<trainer_summary> run(const std::function<bool()>& stop_requested = {});
+
+  const trainer_config& config() const { return cfg_; }
+  const std::shared_ptr<node_connections>& connections() const { return conns_; }
+
+private:
+  trainer_host(caf::actor_system& sys, trainer_config cfg) : sys_(sys), cfg_(std::move(cfg)) {}
+
+  caf::actor_system& sys_;
+  trainer_config cfg_;
+  std::shared_ptr<node_connections> conns_;
+  std::vector<gate::gate_actor> gates_;
+  std::shared_ptr<worker_pool> pool_;
+  std::vector<trainer_actor> trainers_;
+};
+
+/// Summary line over all trainers: mean/min/max accuracy, failed steps.
+std::string summarize(const std::vector<trainer_summary>& xs);
+
+} // namespace colony::trainer

@@ -1,0 +1,253 @@
+// The gate actor on CAF's deterministic test scheduler: fake DHT peer and
+// fake expert servers, virtual time instead of sleeps. Checks when a
+// forward replies (forward_timeout, timeout_after_k_min), the batched DHT
+// gets, the prefix cache and the anomaly filter.
+#include <map>
+#include <memory>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "actors/gate/gate_actor.hpp"
+#include "messages/errc.hpp"
+#include "messages/registry.hpp"
+#include "messages/wire/torch_tensor.hpp"
+
+using namespace colony;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    register_messages(*this);
+    set("scheduler.policy", caf::atom("testing"));
+  }
+};
+
+/// A DHT peer that answers gets from a fixed map and counts them.
+dht::peer_actor::behavior_type fake_dht(dht::peer_actor::pointer,
+                                        std::map<std::string, dht_get_result> table,
+                                        std::shared_ptr<int> gets) {
+  return {
+    [](dht_ping&) { return dht_pong{}; },
+    [](dht_store_request&) { return dht_store_reply{}; },
+    [](dht_find_request&) { return dht_find_reply{}; },
+    [](dht_bootstrap_request&) { return dht_peer_stats{}; },
+    [](dht_put_request&) { return dht_put_reply{}; },
+    [=](dht_get_request& req) {
+      ++*gets;
+      dht_get_reply reply;
+      for (auto& k : req.keys) {
+        auto i = table.find(k);
+        reply.results.push_back(i == table.end() ? dht_get_result{} : i->second);
+      }
+      return reply;
+    },
+    [](stats_atom) { return dht_peer_stats{}; },
+    [](tick_atom) {},
+    [](defer_atom, uint64_t) {},
+  };
+}
+
+/// How a fake expert answers a forward.
+enum class mode { scale, hang, nan };
+
+/// An expert server whose experts multiply by 1 + their last coordinate
+/// (or never answer, or answer NaN).
+expert_server_actor::behavior_type fake_server(expert_server_actor::pointer self, mode m) {
+  return {
+    [=](forward_request& req) -> caf::result<forward_reply> {
+      if (m == mode::hang)
+        return self->make_response_promise<forward_reply>(); // never delivered
+      auto x = *wire::decode_tensor(req.inputs.at(0).bytes);
+      auto factor = 1.0 + (req.uid.back() - '0');
+      auto y = m == mode::nan ? x * std::nan("") : x * factor;
+      return forward_reply{{tensor_blob{*wire::encode_tensor(y)}}};
+    },
+    [](backward_request&) -> caf::result<backward_reply> { return backward_reply{}; },
+    [](info_request&) { return expert_info{}; },
+    [](list_atom) { return std::vector<std::string>{}; },
+    [](save_atom) { return uint64_t{0}; },
+    [](tensor_chunk&) {},
+  };
+}
+
+dht_get_result dict(std::vector<std::pair<std::string, std::string>> entries) {
+  dht_get_result r;
+  r.found = true;
+  r.value.is_dictionary = true;
+  for (auto& [sub, value] : entries)
+    r.value.values.push_back(dht_value{sub, value, 1e12});
+  return r;
+}
+
+struct GateTest : ::testing::Test {
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scheduler::test_coordinator& sched
+    = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  std::shared_ptr<node_connections> conns = std::make_shared<node_connections>(sys);
+  std::shared_ptr<int> gets = std::make_shared<int>(0);
+  const endpoint fast{"10.0.0.1", 1}, slow{"10.0.0.2", 1};
+
+  ~GateTest() override {
+    // Let every pending timeout fire, so that all actors can terminate.
+    sched.advance_time(std::chrono::seconds{120});
+    sched.run();
+    sys.await_actors_before_shutdown(false); // a hung fake's promise is never delivered
+  }
+
+  /// syn.0.0 on `fast`, syn.0.1 on `slow` (behaving as `m1`).
+  gate::gate_actor make_gate(gate::gate_config g, mode m1) {
+    conns->adopt(fast, sys.spawn(fake_server, mode::scale));
+    conns->adopt(slow, sys.spawn(fake_server, m1));
+    std::map<std::string, dht_get_result> table;
+    table["syn."] = dict({{"0", fast.to_string()}});
+    table["syn.0."] = dict({{"0", fast.to_string()}, {"1", slow.to_string()}});
+    auto dht = sys.spawn(fake_dht, table, gets);
+    return gate::spawn_gate(sys, g, dht, conns);
+  }
+
+  static gate::gate_config config() {
+    gate::gate_config g;
+    g.grid = {"syn", {1, 2}};
+    g.input_dim = 4;
+    g.k_best = 2;
+    g.k_min = 2;
+    g.timeout_after_k_min_s = 0.5;
+    g.forward_timeout_s = 2;
+    return g;
+  }
+
+  struct outcome {
+    std::optional<gate_forward_reply> reply;
+    std::optional<caf::error> error;
+    bool done() const { return reply || error; }
+  };
+
+  std::shared_ptr<outcome> forward(const gate::gate_actor& gate, const torch::Tensor& x) {
+    auto out = std::make_shared<outcome>();
+    gate_forward_request req{tensor_blob{*wire::encode_tensor(x)},
+                             std::vector<float>(static_cast<size_t>(x.size(0)) * 3, 0.f)};
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(gate, caf::infinite, req)
+        .then([=](gate_forward_reply& r) { out->reply = std::move(r); },
+              [=](caf::error& e) { out->error = e; });
+    });
+    sched.run();
+    return out;
+  }
+
+  void advance(caf::timespan t) {
+    sched.advance_time(t);
+    sched.run();
+  }
+};
+
+torch::Tensor decode(const tensor_blob& b) {
+  return *wire::decode_tensor(b.bytes);
+}
+
+} // namespace
+
+TEST_F(GateTest, RepliesAtForwardTimeoutWhenOneExpertNeverAnswers) {
+  auto g = config();
+  g.k_min = 1;
+  g.timeout_after_k_min_s = 10; // longer than forward_timeout
+  auto gate = make_gate(g, mode::hang);
+  auto x = torch::ones({3, 4});
+  auto out = forward(gate, x);
+  EXPECT_FALSE(out->done()); // waits for the hung expert ...
+  advance(1900ms);
+  EXPECT_FALSE(out->done());
+  advance(100ms); // ... until forward_timeout, not later
+  ASSERT_TRUE(out->reply.has_value()) << (out->error ? describe(*out->error) : "no reply");
+  auto& r = out->reply->routing;
+  EXPECT_EQ(*gets, 2); // one batched get per grid dimension
+  auto y = decode(out->reply->outputs); // [3, 2, 4]
+  for (int b = 0; b < 3; ++b) {
+    // Ties broken by uid: slot 0 is syn.0.0 (x1), slot 1 the hung syn.0.1.
+    EXPECT_EQ(r.uids[r.slot_expert[b * 2]], "syn.0.0");
+    EXPECT_EQ(r.slot_ok[b * 2], 1);
+    EXPECT_EQ(r.slot_ok[b * 2 + 1], 0);
+    EXPECT_TRUE(torch::allclose(y[b][0], x[b]));
+    EXPECT_EQ(y[b][1].abs().sum().item<float>(), 0.f);
+  }
+  EXPECT_EQ(out->reply->stats.asked, 2u);
+  EXPECT_EQ(out->reply->stats.answered, 1u);
+  EXPECT_EQ(out->reply->stats.timeouts, 1u);
+}
+
+TEST_F(GateTest, SampleBelowKMinGetsZerosAndIsCounted) {
+  auto gate = make_gate(config(), mode::hang); // k_min = 2, one expert hangs
+  auto out = forward(gate, torch::ones({2, 4}));
+  advance(2s);
+  ASSERT_TRUE(out->reply.has_value());
+  EXPECT_EQ(out->reply->stats.short_samples, 2u);
+  EXPECT_EQ(decode(out->reply->outputs).abs().sum().item<float>(), 0.f);
+  for (auto ok : out->reply->routing.slot_ok)
+    EXPECT_EQ(ok, 0);
+}
+
+TEST_F(GateTest, SampleBelowKMinIsAnErrorWithoutAllowZeroOutputs) {
+  auto g = config();
+  g.allow_zero_outputs = false;
+  auto gate = make_gate(g, mode::hang);
+  auto out = forward(gate, torch::ones({2, 4}));
+  advance(2s);
+  ASSERT_TRUE(out->error.has_value());
+  EXPECT_EQ(code_of(*out->error), errc::too_few_experts);
+  EXPECT_NE(context_of(*out->error).find("1 of k_min=2"), std::string::npos)
+    << describe(*out->error);
+}
+
+TEST_F(GateTest, TimeoutAfterKMinEndsTheForwardEarly) {
+  auto g = config();
+  g.k_min = 1;
+  g.forward_timeout_s = 30;
+  auto gate = make_gate(g, mode::hang);
+  auto out = forward(gate, torch::ones({2, 4}));
+  EXPECT_FALSE(out->done()); // every sample has k_min = 1: grace starts
+  advance(400ms);
+  EXPECT_FALSE(out->done());
+  advance(100ms);
+  ASSERT_TRUE(out->reply.has_value());
+  EXPECT_EQ(out->reply->stats.answered, 1u);
+}
+
+TEST_F(GateTest, ForwardEndsAsSoonAsEveryExpertAnswered) {
+  auto gate = make_gate(config(), mode::scale);
+  auto x = torch::ones({2, 4});
+  auto out = forward(gate, x);
+  ASSERT_TRUE(out->reply.has_value()); // no virtual time passed
+  auto y = decode(out->reply->outputs);
+  EXPECT_TRUE(torch::allclose(y.select(1, 1), x * 2)); // syn.0.1 scales by 2
+}
+
+TEST_F(GateTest, PrefixCacheServesRepeatedSearchesUntilItExpires) {
+  auto g = config();
+  g.cache.expiry_s = 5;
+  auto gate = make_gate(g, mode::scale);
+  ASSERT_TRUE(forward(gate, torch::ones({1, 4}))->reply);
+  EXPECT_EQ(*gets, 2);
+  ASSERT_TRUE(forward(gate, torch::ones({1, 4}))->reply);
+  EXPECT_EQ(*gets, 2); // both levels cached
+  advance(5s);
+  ASSERT_TRUE(forward(gate, torch::ones({1, 4}))->reply);
+  EXPECT_EQ(*gets, 4);
+}
+
+TEST_F(GateTest, AnswerWithNaNIsDroppedAsAFailure) {
+  auto g = config();
+  g.k_min = 1;
+  auto gate = make_gate(g, mode::nan);
+  auto out = forward(gate, torch::ones({2, 4}));
+  ASSERT_TRUE(out->reply.has_value());
+  auto y = decode(out->reply->outputs);
+  EXPECT_FALSE(torch::isnan(y).any().item<bool>());
+  EXPECT_EQ(out->reply->stats.anomalies, 1u);
+  EXPECT_EQ(out->reply->routing.slot_ok[1], 0);
+}
