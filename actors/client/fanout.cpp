@@ -49,6 +49,7 @@ struct fanout_actor_state {
   std::unique_ptr<fanout_state> state;
   clock::time_point start;
   std::vector<bool> dropped;
+  std::vector<std::string> names; ///< who(call), kept: requests are moved out
   std::map<endpoint, std::vector<size_t>> connecting; ///< calls waiting for a connect
   chunk_assembler chunks{wire::default_max_bytes};
   std::mt19937_64 transfer_ids{std::random_device{}()};
@@ -74,7 +75,7 @@ void finish(fanout_pointer self) {
   for (size_t i = 0; i < st.out->answers.size(); ++i)
     if (!st.state->answered(i))
       st.out->answers[i] = net::classify(caf::sec::request_timeout, st.spec.calls[i].node,
-                                         who(st.spec.calls[i]), timeout,
+                                         st.names[i], timeout,
                                          st.conns->lost(st.spec.calls[i].node));
   st.out->answered = st.state->answered_count();
   st.out->succeeded = st.state->succeeded_count();
@@ -131,7 +132,7 @@ void send_call(fanout_pointer self, size_t i, const expert_server_actor& server)
           for (auto& c : split_blob(blob, st.transfer_ids(), default_chunk_bytes))
             self->send(server, std::move(c));
       auto ep = call.node;
-      auto name = who(call);
+      auto name = st.names[i];
       self->request(server, left(self), std::move(req))
         .then([=](reply_type& reply) { on_reply(self, i, reply); },
               [=](caf::error& err) {
@@ -200,6 +201,8 @@ caf::behavior fanout_actor(caf::stateful_actor<fanout_actor_state>* self, node_c
   st.out->answers.assign(n, expert_answer{caf::error{}});
   st.out->latency_ms.assign(n, -1.0);
   st.dropped.assign(n, false);
+  for (auto& c : st.spec.calls)
+    st.names.push_back(who(c));
   return {
     [=](run_atom) -> caf::result<done_atom> {
       auto& st = self->state;
