@@ -16,6 +16,8 @@ packages=(
   libcli11-dev               # command lines
   libssl-dev                 # SHA-1 DHT ids (libcrypto)
   libgtest-dev libgmock-dev
+  zlib1g-dev                 # gzip-compressed IDX data files
+  dataset-fashion-mnist      # the main job's data (/usr/share/datasets/fashion-mnist)
 )
 
 missing=()

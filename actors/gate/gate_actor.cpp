@@ -49,6 +49,9 @@ struct gate_state {
   std::unique_ptr<prefix_cache> cache;
   std::shared_ptr<spdlog::logger> log = log::get("gate");
   rate_limited_counter anomalies{std::chrono::seconds{1}};
+  /// Nodes found unreachable, skipped by the beam search until the time
+  /// given (their experts stay in the DHT until their declarations expire).
+  std::map<endpoint, double> unreachable;
   static inline const char* name = "colony.gate";
 };
 
@@ -66,6 +69,30 @@ wire::compression wire_mode(const gate_config& cfg) {
 
 void call_experts(gate_pointer self, std::shared_ptr<forward_ctx> ctx);
 
+/// Drops the successors served by nodes that were just found unreachable.
+void drop_unreachable(gate_pointer self, std::map<std::string, successor_map>& found) {
+  auto& bad = self->state.unreachable;
+  if (bad.empty())
+    return;
+  auto now = now_s(self);
+  for (auto i = bad.begin(); i != bad.end();)
+    i = i->second <= now ? bad.erase(i) : std::next(i);
+  for (auto& [key, succ] : found)
+    for (auto i = succ.begin(); i != succ.end();)
+      i = bad.count(i->second) ? succ.erase(i) : std::next(i);
+}
+
+/// Remembers the nodes of calls that failed as unreachable.
+void note_unreachable(gate_pointer self, const std::vector<std::string>& endpoints,
+                      const fanout_result& out) {
+  auto until = now_s(self) + self->state.cfg.cache.expiry_s
+               + self->state.cfg.unreachable_skip_s;
+  for (size_t i = 0; i < out.answers.size() && i < endpoints.size(); ++i)
+    if (!out.answers[i] && code_of(out.answers[i].error()) == errc::unreachable)
+      if (auto ep = parse_endpoint(endpoints[i]))
+        self->state.unreachable[*ep] = until;
+}
+
 void search_step(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
   auto& st = self->state;
   while (!ctx->search->done()) {
@@ -78,6 +105,7 @@ void search_step(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
         misses.push_back(key);
     }
     if (misses.empty()) {
+      drop_unreachable(self, found);
       ctx->search->feed(found);
       continue;
     }
@@ -99,6 +127,7 @@ void search_step(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
                        self->state.cache->put(misses[i], succ, now_s(self));
                        found[misses[i]] = std::move(succ);
                      }
+                     drop_unreachable(self, found);
                      ctx->search->feed(found);
                      search_step(self, ctx);
                    });
@@ -209,6 +238,7 @@ void finish_forward(gate_pointer self, std::shared_ptr<forward_ctx> ctx,
   auto& cfg = self->state.cfg;
   auto& r = plan->routing;
   log_anomalies(self, *check);
+  note_unreachable(self, r.endpoints, *out);
   auto y = scatter_slots(ctx->x, cfg.out_dim(), r.k, *check, plan->slots, *out, r.slot_ok);
   gate_forward_reply reply;
   reply.stats = count(*out, *check);
@@ -354,6 +384,7 @@ caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_re
     .then(
       [=](done_atom) mutable {
         log_anomalies(self, *check);
+        note_unreachable(self, p->routing.endpoints, *out);
         gate_backward_reply reply;
         reply.stats = count(*out, *check);
         reply.slot_ok.assign(p->routing.slot_ok.size(), 0);

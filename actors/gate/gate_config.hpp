@@ -24,6 +24,10 @@ struct gate_config {
   bool allow_zero_outputs = true;   ///< a sample below k_min gets zeros (else: error)
   bool detect_anomalies = true;     ///< drop answers with NaN/Inf
   bool float16_wire = false;        ///< activations and gradients as float16
+  /// A node found unreachable is skipped by the beam search for this long
+  /// (plus the cache expiry), so that samples go to live experts while the
+  /// dead node's declarations have not yet expired in the DHT.
+  double unreachable_skip_s = 10;
   prefix_cache_config cache;        ///< prefix -> successors, negative cache
 
   uint32_t out_dim() const { return output_dim ? output_dim : input_dim; }

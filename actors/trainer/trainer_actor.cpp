@@ -209,6 +209,7 @@ void on_report(trainer_pointer self, const step_report& r) {
     ++st.window_steps;
     st.window_samples += r.samples;
   }
+  st.summary.requests += r.asked;
   st.window.asked += r.asked;
   st.window.answered += r.answered;
   st.window.timeouts += r.timeouts;

@@ -33,12 +33,13 @@ struct trainer_summary {
   double last_loss = 0;
   double accuracy = -1; ///< final test accuracy; -1 if not evaluated
   double seconds = 0;
+  uint64_t requests = 0; ///< expert requests sent (forward + backward)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, trainer_summary& x) {
   return f(caf::meta::type_name("trainer_summary"), x.index, x.steps, x.failed_steps,
-           x.samples, x.last_loss, x.accuracy, x.seconds);
+           x.samples, x.last_loss, x.accuracy, x.seconds, x.requests);
 }
 
 /// What one pool job reports back (internal).

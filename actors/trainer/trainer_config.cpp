@@ -33,7 +33,7 @@ caf::error parse_dmoe(const YAML::Node& yaml, const std::string& path, layer_spe
                {"type", "prefix", "grid", "dim", "output_dim", "k_best", "k_min", "beam_size",
                 "timeout_after_k_min", "forward_timeout", "backward_k_min", "backward_timeout",
                 "allow_zero_outputs", "detect_anomalies", "float16", "cache_expiry",
-                "negative_cache_expiry", "cache_size", "residual"}};
+                "negative_cache_expiry", "cache_size", "unreachable_skip", "residual"}};
   r.require("prefix").require("dim").text("prefix", g.grid.prefix, true)
     .integer("dim", 1, g.input_dim, 1u << 20)
     .integer("output_dim", 0, g.output_dim, 1u << 20)
@@ -50,6 +50,7 @@ caf::error parse_dmoe(const YAML::Node& yaml, const std::string& path, layer_spe
     .real("cache_expiry", positive, g.cache.expiry_s)
     .real("negative_cache_expiry", positive, g.cache.negative_expiry_s)
     .integer("cache_size", 1, cache_size, 1u << 24)
+    .real("unreachable_skip", non_negative, g.unreachable_skip_s)
     .boolean("residual", l.residual);
   if (r.error())
     return r.error();

@@ -53,15 +53,17 @@ dht::peer_actor::behavior_type fake_dht(dht::peer_actor::pointer,
 }
 
 /// How a fake expert answers a forward.
-enum class mode { scale, hang, nan };
+enum class mode { scale, hang, nan, dead };
 
 /// An expert server whose experts multiply by 1 + their last coordinate
-/// (or never answer, or answer NaN).
+/// (or never answer, answer NaN, or fail as unreachable).
 expert_server_actor::behavior_type fake_server(expert_server_actor::pointer self, mode m) {
   return {
     [=](forward_request& req) -> caf::result<forward_reply> {
       if (m == mode::hang)
         return self->make_response_promise<forward_reply>(); // never delivered
+      if (m == mode::dead) // what the client reports for a node that went away
+        return make_error(errc::unreachable, "node gone");
       auto x = *wire::decode_tensor(req.inputs.at(0).bytes);
       auto factor = 1.0 + (req.uid.back() - '0');
       auto y = m == mode::nan ? x * std::nan("") : x * factor;
@@ -250,4 +252,23 @@ TEST_F(GateTest, AnswerWithNaNIsDroppedAsAFailure) {
   EXPECT_FALSE(torch::isnan(y).any().item<bool>());
   EXPECT_EQ(out->reply->stats.anomalies, 1u);
   EXPECT_EQ(out->reply->routing.slot_ok[1], 0);
+}
+
+TEST_F(GateTest, UnreachableNodeIsSkippedByLaterSearches) {
+  auto g = config();
+  g.k_min = 1;
+  g.unreachable_skip_s = 10;
+  auto gate = make_gate(g, mode::dead);
+  auto first = forward(gate, torch::ones({2, 4}));
+  ASSERT_TRUE(first->reply.has_value());
+  EXPECT_EQ(first->reply->stats.asked, 2u);
+  EXPECT_EQ(first->reply->stats.answered, 1u);
+  auto second = forward(gate, torch::ones({2, 4}));
+  ASSERT_TRUE(second->reply.has_value());
+  EXPECT_EQ(second->reply->stats.asked, 1u); // only the live node
+  EXPECT_EQ(second->reply->stats.answered, 1u);
+  advance(20s); // skip time + cache expiry passed: the node is tried again
+  auto third = forward(gate, torch::ones({2, 4}));
+  ASSERT_TRUE(third->reply.has_value());
+  EXPECT_EQ(third->reply->stats.asked, 2u);
 }

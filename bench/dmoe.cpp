@@ -1,0 +1,298 @@
+// bench/dmoe: the DMoE layer training end to end, each figure a ratio
+// against a baseline measured in the same run.
+//  1. Overhead: the same model and routing with the experts in this process
+//     (gate -> expert actors, no network) vs on 2 colony-node processes
+//     over loopback; training samples/s, 0 latency.
+//  2. Throughput vs latency: exponential delay with mean 0/10/100/200/1000
+//     ms on every expert request; DMoE with many trainers vs the
+//     model-parallel baseline (one stream, fixed experts called in sequence,
+//     every call awaited).
+//  3. Expert requests per training step: Colony's grouping (one request per
+//     chosen expert) vs one request per (sample, expert) pair.
+//  4. Peak resident memory of a trainer process with 64 and 256 trainers.
+// Usage: dmoe [--quick]     (dmoe --rss N EP1 EP2 is the child of part 4)
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "actors/dht/expert_directory.hpp"
+#include "actors/dht/swarm.hpp"
+#include "actors/expert/expert_host.hpp"
+#include "actors/trainer/trainer_host.hpp"
+#include "messages/errc.hpp"
+#include "runtime/system_config.hpp"
+
+using namespace colony;
+using bench_clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int dim = 512, hidden = 2048, rows = 2, cols = 4, k_best = 2, batch = 16;
+
+[[noreturn]] void die(const std::string& what) {
+  std::cerr << "dmoe: " << what << "\n";
+  std::exit(1);
+}
+
+/// Experts `P.r.c` of the layer prefixes `prefixes` for grid rows `rs`.
+std::string experts_yaml(const std::vector<std::string>& prefixes, const std::vector<int>& rs,
+                         int slots) {
+  std::string y = "node: {host: 127.0.0.1, port: 0, scheduler_threads: 1, torch_threads: 1, "
+                  "compute_slots: " + std::to_string(slots) + "}\nlog: {level: warn}\nexperts:\n";
+  for (auto& p : prefixes)
+    for (auto r : rs)
+      y += "  - {uid: " + p + "." + std::to_string(r) + ".*, count: " + std::to_string(cols)
+           + ", max_batch_size: 4096, module: {type: ffn, input_dim: " + std::to_string(dim)
+           + ", hidden_dim: " + std::to_string(hidden) + ", output_dim: " + std::to_string(dim)
+           + ", seed: " + std::to_string(r + 1) + "}, optimizer: {type: adam, lr: 1.0e-4}}\n";
+  return y;
+}
+
+std::vector<std::string> uids_of(const std::string& p, const std::vector<int>& rs) {
+  std::vector<std::string> out;
+  for (auto r : rs)
+    for (int c = 0; c < cols; ++c)
+      out.push_back(p + "." + std::to_string(r) + "." + std::to_string(c));
+  return out;
+}
+
+/// A trainers section: `n` trainers over the dmoe layers `a`, `b`, or the
+/// model-parallel baseline (fixed experts) when `fixed` lists them.
+trainer::trainer_config trainers(uint32_t n, const std::string& a, const std::string& b,
+                                 const std::vector<std::string>& fixed_a = {},
+                                 const std::vector<std::string>& fixed_b = {}) {
+  auto layer = [&](const std::string& p, const std::vector<std::string>& fixed) {
+    if (!fixed.empty()) {
+      std::string list;
+      for (auto& f : fixed)
+        list += (list.empty() ? "" : ", ") + f;
+      return "    - {type: fixed_experts, dim: " + std::to_string(dim) + ", experts: [" + list
+             + "], timeout: 120}\n";
+    }
+    return "    - {type: dmoe, prefix: " + p + ", grid: [" + std::to_string(rows) + ", "
+           + std::to_string(cols) + "], dim: " + std::to_string(dim) + ", k_best: "
+           + std::to_string(k_best) + ", k_min: 1, timeout_after_k_min: 1, forward_timeout: 20, "
+           "backward_timeout: 20, cache_expiry: 30}\n";
+  };
+  auto yaml = "count: " + std::to_string(n) + "\nbatch_size: " + std::to_string(batch)
+              + "\nsteps: 1000000\nlog_every: 1000000\neval_samples: 16\neval_batch: 16\n"
+                "data: {kind: synthetic, features: 64, classes: 8, train_size: 4096, "
+                "test_size: 64}\nmodel:\n    - {type: linear, in: 64, out: "
+              + std::to_string(dim) + "}\n    - {type: relu}\n" + layer(a, fixed_a)
+              + layer(b, fixed_b) + "    - {type: layernorm, dim: " + std::to_string(dim)
+              + "}\n    - {type: linear, in: " + std::to_string(dim) + ", out: 8}\n";
+  auto cfg = trainer::parse_trainer_config(yaml);
+  if (!cfg)
+    die(describe(cfg.error()));
+  return std::move(*cfg);
+}
+
+struct run_result {
+  double samples_per_s = 0;
+  double requests_per_step = 0;
+  uint64_t steps = 0, failed = 0;
+};
+
+/// Trains for about `seconds` (then every trainer finishes its step).
+run_result measure(caf::actor_system& sys, trainer::trainer_config cfg, dht::peer_actor peer,
+                   double seconds, double delay_ms,
+                   const std::function<void(trainer::trainer_host&)>& prepare = {}) {
+  if (delay_ms > 0) {
+    cfg.faults.delay = fault_config::delay_kind::exponential;
+    cfg.faults.delay_ms = delay_ms;
+    cfg.faults.seed = 42;
+  }
+  auto host = trainer::trainer_host::make(sys, cfg, peer);
+  if (!host)
+    die(describe(host.error()));
+  if (prepare)
+    prepare(**host);
+  auto start = bench_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(bench_clock::now() - start).count(); };
+  auto summaries = (*host)->run([&] { return elapsed() > seconds; });
+  run_result r;
+  uint64_t samples = 0, requests = 0;
+  for (auto& s : summaries) {
+    samples += s.samples;
+    requests += s.requests;
+    r.steps += s.steps;
+    r.failed += s.failed_steps;
+  }
+  r.samples_per_s = samples / elapsed();
+  r.requests_per_step = r.steps ? static_cast<double>(requests) / r.steps : 0;
+  return r;
+}
+
+/// Peak RSS (VmHWM) of this process in MiB.
+double peak_rss_mib() {
+  std::ifstream in{"/proc/self/status"};
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::stod(line.substr(6)) / 1024;
+  return -1;
+}
+
+struct child {
+  pid_t pid = -1;
+  std::string ready;
+};
+
+child start_node(const std::string& yaml, const std::string& tag) {
+  auto cfg_path = "/tmp/colony-dmoe-bench-" + tag + ".yaml";
+  std::ofstream{cfg_path} << yaml;
+  child c{-1, "/tmp/colony-dmoe-bench-" + tag + ".ready"};
+  std::remove(c.ready.c_str());
+  c.pid = fork();
+  if (c.pid == 0) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    execl(COLONY_NODE_BIN, COLONY_NODE_BIN, "--config", cfg_path.c_str(), "--ready-file",
+          c.ready.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 600; ++i) { // up to 60 s
+    std::ifstream in{c.ready};
+    std::string ep;
+    if (in >> ep && !ep.empty())
+      return c;
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  die("expert node " + tag + " did not start");
+}
+
+std::string read_ready(const child& c) {
+  std::ifstream in{c.ready};
+  std::string ep;
+  in >> ep;
+  return ep;
+}
+
+void stop(child& c) {
+  if (c.pid > 0) {
+    kill(c.pid, SIGKILL);
+    waitpid(c.pid, nullptr, 0);
+  }
+}
+
+/// A swarm of 3 peers in `sys` with the loopback experts declared.
+std::unique_ptr<dht::swarm> make_swarm(caf::actor_system& sys, const endpoint& e0,
+                                       const endpoint& e1) {
+  auto s = std::make_unique<dht::swarm>(sys, dht::swarm_options{});
+  if (auto err = s->grow(3))
+    die(describe(err));
+  auto c = s->client_of(0);
+  for (auto& p : {"la", "lb"}) {
+    if (!dht::declare_experts(c, uids_of(p, {0}), e0, dht::unix_time() + 3600))
+      die("declare failed");
+    if (!dht::declare_experts(c, uids_of(p, {1}), e1, dht::unix_time() + 3600))
+      die("declare failed");
+  }
+  return s;
+}
+
+int rss_child(int n, const std::string& a, const std::string& b) {
+  system_options opts;
+  opts.scheduler_threads = 2;
+  system_config cfg{opts};
+  caf::actor_system sys{cfg};
+  auto swarm = make_swarm(sys, *parse_endpoint(a), *parse_endpoint(b));
+  auto tc = trainers(static_cast<uint32_t>(n), "la", "lb");
+  tc.steps = 2;
+  auto r = measure(sys, tc, swarm->peer(1), 1e9, 0);
+  std::cout << peak_rss_mib() << " " << r.steps << " " << r.failed << std::endl;
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 5 && std::string{argv[1]} == "--rss")
+    return rss_child(std::stoi(argv[2]), argv[3], argv[4]);
+  bool quick = argc > 1 && std::string{argv[1]} == "--quick";
+  double base_s = quick ? 4 : 10;
+  system_options opts;
+  opts.scheduler_threads = 2;
+  system_config sys_cfg{opts};
+  caf::actor_system sys{sys_cfg};
+  // Loopback: rows 0 and 1 of both layers on two colony-node processes.
+  auto n0 = start_node(experts_yaml({"la", "lb"}, {0}, 1), "0");
+  auto n1 = start_node(experts_yaml({"la", "lb"}, {1}, 1), "1");
+  auto e0 = *parse_endpoint(read_ready(n0)), e1 = *parse_endpoint(read_ready(n1));
+  auto swarm = make_swarm(sys, e0, e1);
+  // In-process: the same experts in this actor system, reached by handle.
+  auto local_cfg = parse_node_config(experts_yaml({"ia", "ib"}, {0, 1}, 2));
+  auto local = spawn_expert_host(sys, *local_cfg);
+  if (!local)
+    die(describe(local.error()));
+  const endpoint inproc{"127.0.0.2", 1};
+  {
+    auto c = swarm->client_of(0);
+    for (auto& p : {"ia", "ib"})
+      dht::declare_experts(c, uids_of(p, {0, 1}), inproc, dht::unix_time() + 3600);
+  }
+  auto peer = swarm->peer(1);
+  const uint32_t overhead_trainers = 16, dmoe_trainers = quick ? 64 : 256;
+
+  std::cout << "DMoE training, model 64 -> " << dim << " -> 2 DMoE layers (grid [" << rows << ", "
+            << cols << "], experts ffn " << dim << "-" << hidden << "-" << dim << ", top-"
+            << k_best << ") -> " << dim << " -> 8, batch " << batch << " per trainer\n\n";
+  auto in = measure(sys, trainers(overhead_trainers, "ia", "ib"), peer, base_s, 0,
+                    [&](trainer::trainer_host& h) { h.connections()->adopt(inproc, local->server); });
+  auto lo = measure(sys, trainers(overhead_trainers, "la", "lb"), peer, base_s, 0);
+  std::printf("1. overhead, %u trainers, 0 ms: in-process %.0f samples/s, loopback %.0f "
+              "samples/s, ratio %.2f (target >= 0.8)\n\n",
+              overhead_trainers, in.samples_per_s, lo.samples_per_s,
+              lo.samples_per_s / in.samples_per_s);
+
+  std::vector<std::string> fa = {"la.0.0@" + e0.to_string(), "la.1.0@" + e1.to_string()};
+  std::vector<std::string> fb = {"lb.0.0@" + e0.to_string(), "lb.1.0@" + e1.to_string()};
+  std::printf("2. throughput vs mean latency (exponential, every expert request), samples/s\n");
+  std::printf("%8s %14s %10s %16s %12s %10s\n", "mean ms", "DMoE", "vs 0 ms", "model-parallel",
+              "DMoE / m-p", "failed");
+  double dmoe0 = 0;
+  run_result grouped;
+  for (double d : {0.0, 10.0, 100.0, 200.0, 1000.0}) {
+    double secs = base_s * (d >= 1000 ? 2.5 : 1);
+    auto dm = measure(sys, trainers(dmoe_trainers, "la", "lb"), peer, secs, d);
+    auto mp = measure(sys, trainers(1, "la", "lb", fa, fb), peer, secs, d);
+    if (d == 0) {
+      dmoe0 = dm.samples_per_s;
+      grouped = dm;
+    }
+    std::printf("%8.0f %14.1f %10.2f %16.1f %12.1f %6llu/%llu\n", d, dm.samples_per_s,
+                dm.samples_per_s / dmoe0, mp.samples_per_s, dm.samples_per_s / mp.samples_per_s,
+                static_cast<unsigned long long>(dm.failed),
+                static_cast<unsigned long long>(dm.steps));
+  }
+  std::printf("DMoE: %u trainers; model-parallel: 1 stream, 2 fixed experts per layer called "
+              "in sequence. Targets: DMoE at 1000 ms >= 0.5 x DMoE at 0 ms, >= 10 x m-p.\n\n",
+              dmoe_trainers);
+
+  double pairs = 2.0 * batch * k_best * 2; // (fwd + bwd) x layers x samples x k
+  std::printf("3. expert requests per training step: Colony %.1f, one per (sample, expert) pair "
+              "%.0f, ratio %.3f\n\n",
+              grouped.requests_per_step, pairs, grouped.requests_per_step / pairs);
+
+  std::printf("4. peak resident memory of a trainer process (2 steps each):\n");
+  for (int n : {64, 256}) {
+    auto cmd = std::string{argv[0]} + " --rss " + std::to_string(n) + " " + e0.to_string() + " "
+               + e1.to_string();
+    auto* p = popen(cmd.c_str(), "r");
+    double mib = -1;
+    unsigned long long steps = 0, failed = 0;
+    if (p && std::fscanf(p, "%lf %llu %llu", &mib, &steps, &failed) == 3)
+      std::printf("   %3d trainers: %.0f MiB (steps %llu, failed %llu)%s\n", n, mib, steps, failed,
+                  n == 256 ? " (target: fits in 2048 MiB)" : "");
+    if (p)
+      pclose(p);
+  }
+  stop(n0);
+  stop(n1);
+  stop_expert_host(*local);
+  return 0;
+}
