@@ -16,38 +16,11 @@ namespace colony::it {
 /// A node config with one ffn expert (8 -> 16 -> 8, SGD lr 0.1) per uid,
 /// seeded differently, so that every expert computes something else.
 inline std::string distinct_ffn_yaml(const std::vector<std::string>& uids, uint64_t seed0 = 1) {
-  std::string yaml = R"(node:
-  host: 127.0.0.1
-  port: 0
-  scheduler_threads: 2
-  torch_threads: 1
-  compute_slots: 1
-log:
-  level: warn
-experts:
-)";
+  auto yaml = test_node_header();
   for (size_t i = 0; i < uids.size(); ++i)
     yaml += "  - uid: " + uids[i] + "\n    module: {type: ffn, seed: " + std::to_string(seed0 + i)
             + ", input_dim: 8, hidden_dim: 16, output_dim: 8}\n"
               "    optimizer: {type: sgd, lr: 0.1}\n";
-  return yaml;
-}
-
-/// A node with one slow identity expert (nop_delay) per uid.
-inline std::string slow_yaml(const std::vector<std::string>& uids, double delay_ms) {
-  std::string yaml = R"(node:
-  host: 127.0.0.1
-  port: 0
-  scheduler_threads: 2
-  torch_threads: 1
-  compute_slots: 1
-log:
-  level: warn
-experts:
-)";
-  for (auto& uid : uids)
-    yaml += "  - uid: " + uid + "\n    module: {type: nop_delay, dim: 8, delay_ms: "
-            + std::to_string(delay_ms) + "}\n    optimizer: {type: sgd, lr: 0.1}\n";
   return yaml;
 }
 

@@ -210,3 +210,30 @@ TEST_F(DmoeTest, MaskedSoftmaxIsFiniteForRowsWithoutAnswers) {
   EXPECT_EQ(w[2].abs().sum().item<float>(), 0.f);
   EXPECT_NEAR(w[0][1].item<float>(), std::exp(2.f) / (std::exp(1.f) + std::exp(2.f)), 1e-6);
 }
+
+TEST_F(DmoeTest, ExpertKilledBetweenForwardAndBackwardLosesOnlyItsShare) {
+  std::vector<std::string> more = {"ffn.1.0", "ffn.1.1"};
+  auto other_cfg = parse_or_throw(distinct_ffn_yaml(more, 11));
+  auto other = std::make_unique<in_process_node>(other_cfg);
+  client_.declare(more, other->where());
+  auto g = small_gate("ffn", 4, 4);
+  g.grid.dims = {2, 4}; // ffn.0.0-3 here, ffn.1.0-1 on the other node
+  auto layer = client_.layer(g);
+  auto x = seeded_randn({3, 8}, 21).requires_grad_(true);
+  auto y = layer->forward(x);
+  auto s = layer->take_stats();
+  ASSERT_EQ(s.answered, s.asked);
+  other.reset(); // the other node goes away before the backward
+  y.sum().backward();
+  auto b = layer->take_stats();
+  EXPECT_TRUE(torch::isfinite(x.grad()).all().item<bool>());
+  EXPECT_LT(b.backward_answered, b.backward_asked); // the dead node's experts failed ...
+  uint64_t updated = 0; // ... and the experts on the live node made their step
+  for (auto& uid : four) {
+    auto info = remote_expert{client_.conns(), node_.where(), uid}.info();
+    ASSERT_TRUE(info) << describe(info.error());
+    updated += info->updates;
+  }
+  EXPECT_EQ(updated, b.backward_answered);
+  EXPECT_GT(updated, 0u);
+}

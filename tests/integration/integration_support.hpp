@@ -388,9 +388,9 @@ template <class T>
 
 /// The node config used by most tests: `count` ffn experts 8 -> 16 -> 8 with
 /// SGD (no momentum), seeded, plus `extra` YAML appended to the experts list.
-inline std::string ffn_node_yaml(const std::string& checkpoint_dir = {},
-                                 const std::string& extra = {}) {
-  std::string yaml = R"(node:
+/// The node: and log: sections of the tests' node configs, then "experts:".
+inline std::string test_node_header() {
+  return R"(node:
   host: 127.0.0.1
   port: 0
   scheduler_threads: 2
@@ -399,7 +399,12 @@ inline std::string ffn_node_yaml(const std::string& checkpoint_dir = {},
 log:
   level: warn
 experts:
-  - uid: ffn.0.*
+)";
+}
+
+inline std::string ffn_node_yaml(const std::string& checkpoint_dir = {},
+                                 const std::string& extra = {}) {
+  std::string yaml = test_node_header() + R"(  - uid: ffn.0.*
     count: 4
     max_batch_size: 64
     module:
