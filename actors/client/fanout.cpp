@@ -44,6 +44,7 @@ constexpr uint64_t reply_sender = 0;
 
 struct fanout_actor_state {
   node_connections* conns = nullptr;
+  std::shared_ptr<const void> keepalive; ///< owns *conns when set
   fanout_spec spec;
   std::shared_ptr<fanout_result> out;
   std::unique_ptr<fanout_state> state;
@@ -191,10 +192,12 @@ void start(fanout_pointer self) {
 }
 
 caf::behavior fanout_actor(caf::stateful_actor<fanout_actor_state>* self, node_connections* conns,
-                           fanout_spec spec, std::shared_ptr<fanout_result> out) {
+                           fanout_spec spec, std::shared_ptr<fanout_result> out,
+                           std::shared_ptr<const void> keepalive) {
   auto& st = self->state;
   auto n = spec.calls.size();
   st.conns = conns;
+  st.keepalive = std::move(keepalive);
   st.state = std::make_unique<fanout_state>(n, spec.deadline, spec.grace, spec.quorum);
   st.spec = std::move(spec);
   st.out = std::move(out);
@@ -225,8 +228,9 @@ caf::behavior fanout_actor(caf::stateful_actor<fanout_actor_state>* self, node_c
 } // namespace
 
 caf::actor spawn_fanout(caf::actor_system& sys, node_connections& conns, fanout_spec spec,
-                        std::shared_ptr<fanout_result> out) {
-  return sys.spawn(fanout_actor, &conns, std::move(spec), std::move(out));
+                        std::shared_ptr<fanout_result> out,
+                        std::shared_ptr<const void> keepalive) {
+  return sys.spawn(fanout_actor, &conns, std::move(spec), std::move(out), std::move(keepalive));
 }
 
 } // namespace colony

@@ -51,7 +51,10 @@ struct fanout_result {
 /// Spawns the actor of one fan-out. Send it one request with run_atom (and
 /// a timeout past spec.deadline); it replies done_atom when the fan-out
 /// ended (all answered, quorum + grace, or the deadline), with `out` filled.
+/// `conns` must outlive the fan-out: pass its owner as `keepalive` when the
+/// caller may go away first (e.g. a gate that is stopped mid-call).
 caf::actor spawn_fanout(caf::actor_system& sys, node_connections& conns, fanout_spec spec,
-                        std::shared_ptr<fanout_result> out);
+                        std::shared_ptr<fanout_result> out,
+                        std::shared_ptr<const void> keepalive = {});
 
 } // namespace colony

@@ -291,7 +291,8 @@ void call_experts(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
                                              cfg.detect_anomalies, false);
   spec.check = [check](size_t i, expert_answer& a) { return check->check(i, a); };
   auto out = std::make_shared<fanout_result>();
-  auto fan = spawn_fanout(self->system(), *self->state.conns, std::move(spec), out);
+  auto fan = spawn_fanout(self->system(), *self->state.conns, std::move(spec), out,
+                          self->state.conns);
   // The fan-out ends by the deadline; the margin only covers scheduling.
   auto left = ctx->deadline - self->clock().now() + std::chrono::seconds{1};
   self->request(fan, left, run_atom::value)
@@ -377,7 +378,8 @@ caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_re
                                              true);
   spec.check = [check](size_t i, expert_answer& a) { return check->check(i, a); };
   auto out = std::make_shared<fanout_result>();
-  auto fan = spawn_fanout(self->system(), *self->state.conns, std::move(spec), out);
+  auto fan = spawn_fanout(self->system(), *self->state.conns, std::move(spec), out,
+                          self->state.conns);
   auto rp = self->make_response_promise<gate_backward_reply>();
   auto xs = *x;
   self->request(fan, seconds(cfg.backward_timeout_s + 1), run_atom::value)
