@@ -10,7 +10,8 @@
 //  3. Expert requests per training step: Colony's grouping (one request per
 //     chosen expert) vs one request per (sample, expert) pair.
 //  4. Peak resident memory of a trainer process with 64 and 256 trainers.
-// Usage: dmoe [--quick]     (dmoe --rss N EP1 EP2 is the child of part 4)
+// Usage: dmoe [--quick] [--trainers N]   (default 512 trainers; --quick: 64)
+//        (dmoe --rss N EP1 EP2 is the child of part 4)
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -213,7 +214,17 @@ int rss_child(int n, const std::string& a, const std::string& b) {
 int main(int argc, char** argv) {
   if (argc == 5 && std::string{argv[1]} == "--rss")
     return rss_child(std::stoi(argv[2]), argv[3], argv[4]);
-  bool quick = argc > 1 && std::string{argv[1]} == "--quick";
+  bool quick = false;
+  uint32_t many = 512;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--trainers" && i + 1 < argc && std::atoi(argv[i + 1]) > 0)
+      many = static_cast<uint32_t>(std::atoi(argv[++i]));
+    else
+      die("usage: dmoe [--quick] [--trainers N]");
+  }
   double base_s = quick ? 4 : 10;
   system_options opts;
   opts.scheduler_threads = 2;
@@ -236,7 +247,7 @@ int main(int argc, char** argv) {
       dht::declare_experts(c, uids_of(p, {0, 1}), inproc, dht::unix_time() + 3600);
   }
   auto peer = swarm->peer(1);
-  const uint32_t overhead_trainers = 16, dmoe_trainers = quick ? 64 : 256;
+  const uint32_t overhead_trainers = 16, dmoe_trainers = quick ? 64 : many;
 
   std::cout << "DMoE training, model 64 -> " << dim << " -> 2 DMoE layers (grid [" << rows << ", "
             << cols << "], experts ffn " << dim << "-" << hidden << "-" << dim << ", top-"

@@ -15,6 +15,8 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+constexpr size_t max_window_latencies = 100000;
+
 double percentile(std::vector<float> xs, double q) {
   if (xs.empty())
     return 0;
@@ -109,8 +111,7 @@ struct trainer_core {
     r.timeouts = s.timeouts;
     r.anomalies = s.anomalies;
     r.short_samples = s.short_samples;
-    r.p50_ms = percentile(s.latency_ms, 0.5);
-    r.p95_ms = percentile(s.latency_ms, 0.95);
+    r.latency_ms = std::move(s.latency_ms);
     return r;
   }
 
@@ -161,6 +162,7 @@ void post(trainer_pointer self, bool final) {
   core->setup.pool->post([core, me, final] { caf::anon_send(me, core->run(final)); });
 }
 
+/// One progress line over the steps since the last one.
 void log_progress(trainer_pointer self, const step_report& r) {
   auto& st = self->state;
   auto secs = std::chrono::duration<double>(clock::now() - st.window_start).count();
@@ -170,7 +172,8 @@ void log_progress(trainer_pointer self, const step_report& r) {
                st.summary.index, r.step,
                st.window_steps ? st.window_loss / static_cast<double>(st.window_steps) : 0.0,
                secs > 0 ? static_cast<double>(st.window_samples) / secs : 0.0, st.window.asked,
-               st.window.answered, r.p50_ms, r.p95_ms, st.window.timeouts, st.window.anomalies,
+               st.window.answered, percentile(st.window.latency_ms, 0.5),
+               percentile(st.window.latency_ms, 0.95), st.window.timeouts, st.window.anomalies,
                st.window.short_samples, st.summary.failed_steps);
   st.window_start = clock::now();
   st.window_samples = st.window_steps = 0;
@@ -215,6 +218,11 @@ void on_report(trainer_pointer self, const step_report& r) {
   st.window.timeouts += r.timeouts;
   st.window.anomalies += r.anomalies;
   st.window.short_samples += r.short_samples;
+  // Bounded: the percentiles of a long window come from its first 100k.
+  auto room = std::min(r.latency_ms.size(), max_window_latencies - std::min(
+                                              max_window_latencies, st.window.latency_ms.size()));
+  st.window.latency_ms.insert(st.window.latency_ms.end(), r.latency_ms.begin(),
+                              r.latency_ms.begin() + static_cast<std::ptrdiff_t>(room));
   if (r.accuracy >= 0)
     st.log->info("trainer={} step={} test_accuracy={:.4f}", st.summary.index, r.step,
                  r.accuracy);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/meta/type_name.hpp>
@@ -51,15 +52,15 @@ struct step_report {
   uint64_t samples = 0;
   double accuracy = -1;       ///< when this job evaluated
   uint64_t asked = 0, answered = 0, timeouts = 0, anomalies = 0, short_samples = 0;
-  double p50_ms = 0, p95_ms = 0;
+  std::vector<float> latency_ms; ///< of every answered expert request
   bool final = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, step_report& x) {
   return f(caf::meta::type_name("step_report"), x.step, x.failed, x.error, x.loss, x.samples,
-           x.accuracy, x.asked, x.answered, x.timeouts, x.anomalies, x.short_samples, x.p50_ms,
-           x.p95_ms, x.final);
+           x.accuracy, x.asked, x.answered, x.timeouts, x.anomalies, x.short_samples,
+           x.latency_ms, x.final);
 }
 
 using trainer_actor = caf::typed_actor<
