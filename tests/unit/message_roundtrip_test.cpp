@@ -12,6 +12,7 @@
 
 #include "messages/errc.hpp"
 #include "messages/expert_messages.hpp"
+#include "messages/gate_messages.hpp"
 #include "runtime/system_config.hpp"
 
 using namespace colony;
@@ -123,6 +124,22 @@ TEST_F(MessageRoundTrip, InfoRequestAndExpertInfo) {
   EXPECT_EQ(info.max_batch_size, 256u);
   ASSERT_EQ(info.outputs.size(), 2u);
   EXPECT_EQ(info.outputs[1].dtype, "int64");
+}
+
+TEST_F(MessageRoundTrip, GateRequestsAndRepliesWithRouting) {
+  gate_routing r;
+  r.batch = 2;
+  r.k = 2;
+  r.uids = {"ffn.0.1", "ffn.3.2"};
+  r.endpoints = {"127.0.0.1:4000", "127.0.0.1:4001"};
+  r.slot_expert = {0, 1, 1, -1};
+  r.slot_coords = {0, 1, 3, 2, 3, 2, -1, -1};
+  r.slot_ok = {1, 0, 1, 0};
+  gate_call_stats st{4, 3, 1, 0, 1, 2, {1.5f, 2.25f, 0.75f}};
+  expect_round_trip(gate_forward_request{blob(binary_bytes()), {0.5f, -1.f, 3.f}});
+  expect_round_trip(gate_forward_reply{blob(binary_bytes()), r, st});
+  expect_round_trip(gate_backward_request{blob("x"), blob(binary_bytes()), r});
+  expect_round_trip(gate_backward_reply{blob(binary_bytes()), {1, 0, 1, 0}, st});
 }
 
 TEST_F(MessageRoundTrip, ColonyErrorKeepsCodeAndContext) {
