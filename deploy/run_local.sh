@@ -26,7 +26,10 @@ export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE   # 2 cores shared by 5 process
 
 work="$(mktemp -d /tmp/colony-main.XXXXXX)"
 pids=()
+killer_pid=""
 cleanup() {
+  # A background subshell ignores SIGINT: stop the pending kill with SIGTERM.
+  if [ -n "$killer_pid" ]; then kill "$killer_pid" 2>/dev/null || true; fi
   for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -77,8 +80,9 @@ trainer_pid=$!
 if [ -n "$kill_at" ]; then
   ( sleep "$kill_at"
     kill -KILL "${expert_pids[2]}" 2>/dev/null && echo "run_local: SIGKILLed expert node 2" ) &
+  killer_pid=$!
 fi
-wait "$trainer_pid"
+wait "$trainer_pid" || true   # the verdict is the summary line below
 seconds=$(( $(date +%s) - start ))
 summary="$(grep -o 'training done: .*' "$work/trainer.log" || true)"
 [ -n "$summary" ] || { echo "run_local: the trainer node failed (log: $work/trainer.log)" >&2; exit 1; }
