@@ -73,9 +73,10 @@ torch::Tensor fixed_experts_layerImpl::forward(torch::Tensor x) {
 }
 
 torch::Tensor fixed_experts_layerImpl::call_forward(const torch::Tensor& x) {
+  auto bytes = encode(x); // once; each request gets a copy
   torch::Tensor sum;
   for (auto& e : experts_) { // one after another, each awaited
-    auto out = e.forward({tensor_blob{encode(x)}});
+    auto out = e.forward({tensor_blob{bytes}});
     if (!out)
       throw std::runtime_error(describe(out.error()));
     if (out->size() != 1)
@@ -89,10 +90,11 @@ torch::Tensor fixed_experts_layerImpl::call_forward(const torch::Tensor& x) {
 
 torch::Tensor fixed_experts_layerImpl::call_backward(const torch::Tensor& x,
                                                      const torch::Tensor& grad) {
-  auto g = grad / static_cast<double>(experts_.size());
+  auto xs = encode(x);
+  auto gs = encode(grad / static_cast<double>(experts_.size()));
   torch::Tensor sum;
   for (auto& e : experts_) {
-    auto out = e.backward({tensor_blob{encode(x)}}, {tensor_blob{encode(g)}});
+    auto out = e.backward({tensor_blob{xs}}, {tensor_blob{gs}});
     if (!out)
       throw std::runtime_error(describe(out.error()));
     if (out->size() != 1)
