@@ -3,6 +3,7 @@
 // checked against the same modules computed locally.
 #include <gtest/gtest.h>
 
+#include "actors/trainer/model.hpp"
 #include "tests/integration/dmoe_support.hpp"
 
 using namespace colony;
@@ -236,4 +237,26 @@ TEST_F(DmoeTest, ExpertKilledBetweenForwardAndBackwardLosesOnlyItsShare) {
   }
   EXPECT_EQ(updated, b.backward_answered);
   EXPECT_GT(updated, 0u);
+}
+
+TEST_F(DmoeTest, ModelParallelLayerAveragesItsFixedExpertsCalledInSequence) {
+  auto conns = std::make_shared<node_connections>(client_.system());
+  using expert_list = std::vector<std::pair<std::string, endpoint>>;
+  caf::timespan timeout = std::chrono::seconds{5};
+  trainer::fixed_experts_layer layer(
+    conns, expert_list{{"ffn.0.0", node_.where()}, {"ffn.0.2", node_.where()}}, timeout);
+  auto x = seeded_randn({4, 8}, 31);
+  torch::Tensor y;
+  {
+    torch::NoGradGuard no_grad;
+    y = layer->forward(x);
+  }
+  auto a = local_forward(*local_module(cfg_, 0), x);
+  auto b = local_forward(*local_module(cfg_, 2), x);
+  EXPECT_TRUE(near(y, (a + b) / 2, 1e-5));
+  auto missing = std::make_shared<node_connections>(client_.system());
+  trainer::fixed_experts_layer broken(missing, expert_list{{"ffn.9.9", node_.where()}},
+                                      timeout);
+  torch::NoGradGuard no_grad;
+  EXPECT_THROW(broken->forward(x), std::runtime_error); // never skipped: the step fails
 }
