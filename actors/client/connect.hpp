@@ -80,6 +80,17 @@ private:
   std::set<endpoint> lost_;
 };
 
+/// The middleman's answer to a connect as a Handle, or errc::unreachable
+/// when nothing (or something of another interface) is published there.
+template <class Handle>
+caf::expected<Handle> handle_of(caf::actor_system& sys, const endpoint& ep,
+                                const std::string& what, caf::strong_actor_ptr ptr,
+                                const std::set<std::string>& ifs) {
+  if (!ptr || !sys.assignable<Handle>(ifs))
+    return unreachable(what, ep, "nothing of that kind published");
+  return caf::actor_cast<Handle>(std::move(ptr));
+}
+
 /// Connects to the actor of type Handle published at `ep`, from the
 /// event-based actor `self`, within `timeout`; calls `done` exactly once in
 /// self's context with the handle or errc::unreachable ("<what> <ep>
@@ -93,10 +104,7 @@ void connect_async(Self* self, const endpoint& ep, caf::timespan timeout,
     .then(
       [=, &sys](const caf::node_id&, caf::strong_actor_ptr& ptr,
                 std::set<std::string>& ifs) mutable {
-        if (!ptr || !sys.assignable<Handle>(ifs))
-          done(caf::expected<Handle>{unreachable(what, ep, "nothing of that kind published")});
-        else
-          done(caf::expected<Handle>{caf::actor_cast<Handle>(std::move(ptr))});
+        done(handle_of<Handle>(sys, ep, what, std::move(ptr), ifs));
       },
       [=, &sys](caf::error& err) mutable {
         done(caf::expected<Handle>{unreachable(what, ep, sys.render(err))});
@@ -113,10 +121,7 @@ caf::expected<Handle> connect_blocking(caf::actor_system& sys, const endpoint& e
                 ep.port)
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
-        if (!ptr || !sys.assignable<Handle>(ifs))
-          result = unreachable(what, ep, "nothing of that kind published");
-        else
-          result = caf::actor_cast<Handle>(std::move(ptr));
+        result = handle_of<Handle>(sys, ep, what, std::move(ptr), ifs);
       },
       [&](caf::error& err) { result = unreachable(what, ep, sys.render(err)); });
   return result;
