@@ -19,5 +19,7 @@ using fire_atom = caf::atom_constant<caf::atom("fire")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
 
 } // namespace colony

@@ -53,14 +53,19 @@ typename Inspector::result_type inspect(Inspector& f, tensor_schema& x) {
 std::string shape_string(const tensor_schema& s);
 
 /// Run the expert `uid` on a batch: every input has the batch as dim 0.
+/// `budget_ms`: how long the client still waits for the reply when it sends
+/// the request (0 = no deadline). The expert counts it from arrival (the
+/// transit time is not known, so its deadline is never earlier than the
+/// client's) and drops rows still queued once it has passed.
 struct forward_request {
   std::string uid;
   std::vector<tensor_blob> inputs;
+  uint32_t budget_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, forward_request& x) {
-  return f(caf::meta::type_name("forward_request"), x.uid, x.inputs);
+  return f(caf::meta::type_name("forward_request"), x.uid, x.inputs, x.budget_ms);
 }
 
 /// The outputs of a forward_request, batch rows in request order.
@@ -76,16 +81,18 @@ typename Inspector::result_type inspect(Inspector& f, forward_reply& x) {
 /// Gradients w.r.t. the outputs of a forward on `inputs`. The expert
 /// recomputes the forward, returns grad_inputs and applies its own
 /// optimizer step (asynchronous SGD).
+/// `budget_ms` as in forward_request.
 struct backward_request {
   std::string uid;
   std::vector<tensor_blob> inputs;
   std::vector<tensor_blob> grad_outputs;
+  uint32_t budget_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, backward_request& x) {
   return f(caf::meta::type_name("backward_request"), x.uid, x.inputs,
-           x.grad_outputs);
+           x.grad_outputs, x.budget_ms);
 }
 
 /// Gradients w.r.t. each input of a backward_request.
@@ -121,6 +128,10 @@ struct expert_info {
   uint64_t forward_batches = 0;
   uint64_t backward_batches = 0;
   uint32_t max_batch_size = 0;
+  /// Requests (and their rows not yet computed) dropped because their
+  /// deadline passed while they were queued.
+  uint64_t expired_requests = 0;
+  uint64_t expired_rows = 0;
 };
 
 template <class Inspector>
@@ -128,7 +139,7 @@ typename Inspector::result_type inspect(Inspector& f, expert_info& x) {
   return f(caf::meta::type_name("expert_info"), x.uid, x.module_type, x.inputs,
            x.outputs, x.num_parameters, x.updates, x.forward_samples,
            x.backward_samples, x.forward_batches, x.backward_batches,
-           x.max_batch_size);
+           x.max_batch_size, x.expired_requests, x.expired_rows);
 }
 
 } // namespace colony

@@ -241,6 +241,34 @@ caf::error parse_trainers_section(const YAML::Node& yaml, node_config& cfg) {
   return {};
 }
 
+caf::error parse_guard_section(const YAML::Node& yaml, node_config& cfg) {
+  if (absent(yaml))
+    return {};
+  auto& g = cfg.guard;
+  map_reader r{yaml, "guard", {"max_message_bytes", "max_connections_per_source",
+                               "max_connections", "first_message_timeout_s"}};
+  r.integer("max_message_bytes", 64 * 1024, g.max_message_bytes)
+    .integer("max_connections_per_source", 1, g.max_connections_per_source)
+    .integer("max_connections", 1, g.max_connections)
+    .real("first_message_timeout_s", positive, g.first_message_timeout_s);
+  return r.error();
+}
+
+caf::error parse_liveness_section(const YAML::Node& yaml, node_config& cfg) {
+  if (absent(yaml))
+    return {};
+  auto& l = cfg.liveness;
+  map_reader r{yaml, "liveness", {"interval_ms", "timeout_ms", "first_reply_ms"}};
+  r.integer("interval_ms", 0, l.interval_ms)
+    .integer("timeout_ms", 1, l.timeout_ms)
+    .integer("first_reply_ms", 1, l.first_reply_ms);
+  if (!r.error() && l.interval_ms > 0 && l.timeout_ms <= l.interval_ms)
+    return bad(r.path_of("timeout_ms"), std::to_string(l.timeout_ms)
+                                          + " must be greater than interval_ms ("
+                                          + std::to_string(l.interval_ms) + ")");
+  return r.error();
+}
+
 /// Every top-level section; adding one is a parse function plus a row here.
 const section sections[] = {
   {"node", parse_node_section},
@@ -248,6 +276,8 @@ const section sections[] = {
   {"experts", parse_experts_section},
   {"dht", parse_dht_section},
   {"trainers", parse_trainers_section},
+  {"guard", parse_guard_section},
+  {"liveness", parse_liveness_section},
 };
 
 caf::error parse_root(const YAML::Node& root, node_config& cfg) {

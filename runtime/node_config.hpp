@@ -12,6 +12,8 @@
 #include <caf/expected.hpp>
 
 #include "messages/wire/tensor_codec.hpp"
+#include "runtime/liveness_config.hpp"
+#include "runtime/net_guard/guard_config.hpp"
 
 namespace colony {
 
@@ -93,6 +95,10 @@ struct node_config {
   std::string log_file;           ///< empty = stderr
   std::vector<expert_group_config> experts;
   std::optional<dht_config> dht;
+  /// The guard in front of the node's published ports (section `guard:`).
+  net_guard::guard_config guard;
+  /// Liveness pings of the nodes its trainers call (section `liveness:`).
+  liveness_config liveness;
   /// The `trainers:` section as YAML text (parsed by actors/trainer's
   /// trainer_config, which the runtime layer cannot see); empty = none.
   std::string trainers_yaml;

@@ -14,9 +14,12 @@ namespace colony {
 struct system_options {
   /// CAF scheduler threads (torch work runs on detached expert threads).
   size_t scheduler_threads = 2;
-  /// middleman.heartbeat-interval in ms; with connection_timeout_ms lets a
-  /// hung peer be detected. 0 disables both.
-  size_t heartbeat_ms = 500;
+  /// middleman.heartbeat-interval in ms (with connection_timeout_ms); 0
+  /// disables both. Off: CAF 0.17.6's heartbeat cuts every outgoing
+  /// connection whose handshake takes longer than one interval (NOTES
+  /// section 4), so slow links could not connect. Hung nodes are found by
+  /// Colony's own pings instead (actors/client/liveness.hpp).
+  size_t heartbeat_ms = 0;
   size_t connection_timeout_ms = 5000;
 };
 

@@ -1,5 +1,6 @@
 #include "actors/client/fanout.hpp"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -121,6 +122,19 @@ void on_reply(fanout_pointer self, size_t i, Reply& reply) {
   record(self, i, expert_answer{std::move(reply)});
 }
 
+/// Tells the expert how long this fan-out still waits (rounded up to ms, so
+/// a request is never dropped before its client gave up).
+template <class Request>
+void set_budget(Request& req, caf::timespan left) {
+  using namespace std::chrono;
+  auto ms = duration_cast<milliseconds>(left + milliseconds{1} - nanoseconds{1}).count();
+  req.budget_ms = static_cast<uint32_t>(std::clamp<int64_t>(ms, 1, UINT32_MAX));
+}
+
+inline void set_budget(info_request&, caf::timespan) {
+  // info is answered at once; it has no deadline
+}
+
 void send_call(fanout_pointer self, size_t i, const expert_server_actor& server) {
   auto& st = self->state;
   auto& call = st.spec.calls[i];
@@ -128,10 +142,10 @@ void send_call(fanout_pointer self, size_t i, const expert_server_actor& server)
   std::visit(
     [&](auto& req) {
       using reply_type = typename reply_of<std::decay_t<decltype(req)>>::type;
-      for (auto* blobs : blobs_of(req))
-        for (auto& blob : *blobs)
-          for (auto& c : split_blob(blob, st.transfer_ids(), default_chunk_bytes))
-            self->send(server, std::move(c));
+      set_budget(req, left(self));
+      for (auto& c : split_request(blobs_of(req), default_chunk_bytes,
+                                   [&] { return st.transfer_ids(); }))
+        self->send(server, std::move(c));
       auto ep = call.node;
       auto name = st.names[i];
       self->request(server, left(self), std::move(req))

@@ -4,6 +4,8 @@
 #include <caf/io/all.hpp>
 
 #include "actors/client/fanout.hpp"
+#include "actors/client/liveness.hpp"
+#include "runtime/logging.hpp"
 #include "messages/errc.hpp"
 
 namespace colony {
@@ -11,6 +13,27 @@ namespace colony {
 node_connections::node_connections(caf::actor_system& sys)
   : sys_(sys), st_(std::make_shared<shared_state>()) {
   // nop
+}
+
+node_connections::~node_connections() {
+  std::lock_guard<std::mutex> guard{st_->mx};
+  if (st_->liveness)
+    caf::anon_send(st_->liveness, stop_atom::value);
+}
+
+void node_connections::enable_liveness(const liveness_config& cfg) {
+  if (cfg.interval_ms == 0)
+    return;
+  std::weak_ptr<shared_state> weak = st_;
+  auto on_hung = [weak](const endpoint& ep, double silent_ms) {
+    log::get("net")->warn("event=node_hung endpoint={} silent_ms={:.0f}", ep.to_string(),
+                          silent_ms);
+    if (auto st = weak.lock())
+      st->cache.mark_lost(ep);
+  };
+  std::lock_guard<std::mutex> guard{st_->mx};
+  if (!st_->liveness)
+    st_->liveness = spawn_liveness(sys_, cfg, std::move(on_hung));
 }
 
 caf::expected<expert_server_actor> node_connections::get(const endpoint& ep,
@@ -35,7 +58,11 @@ expert_server_actor node_connections::adopt(const endpoint& ep, expert_server_ac
     if (auto st = weak.lock())
       st->cache.mark_lost(ep);
   });
-  return st_->cache.put(ep, std::move(server));
+  auto kept = st_->cache.put(ep, std::move(server));
+  std::lock_guard<std::mutex> guard{st_->mx};
+  if (st_->liveness)
+    caf::anon_send(st_->liveness, watch_atom::value, ep, kept);
+  return kept;
 }
 
 void node_connections::evict(const endpoint& ep) {

@@ -23,6 +23,7 @@
 #include "actors/expert/protocol.hpp"
 #include "runtime/endpoint.hpp"
 #include "runtime/fault_injection.hpp"
+#include "runtime/liveness_config.hpp"
 
 namespace colony {
 
@@ -33,6 +34,18 @@ namespace colony {
 class node_connections {
 public:
   explicit node_connections(caf::actor_system& sys);
+
+  /// Stops the liveness prober, if any.
+  ~node_connections();
+
+  node_connections(const node_connections&) = delete;
+  node_connections& operator=(const node_connections&) = delete;
+
+  /// Pings every node connected from now on (actors/client/liveness.hpp)
+  /// and marks one lost when it stops answering: its calls then fail as
+  /// unreachable instead of waiting for their timeouts. Off by default (the
+  /// CLI's one-shot calls need none); interval_ms 0 keeps it off.
+  void enable_liveness(const liveness_config& cfg);
 
   /// Returns the node's server, connecting on first use within `timeout`.
   /// errc::unreachable when no node answers at `ep` (or no expert server is
@@ -65,8 +78,9 @@ public:
 private:
   struct shared_state {
     net::handle_cache<expert_server_actor> cache;
-    mutable std::mutex mx; ///< guards faults
+    mutable std::mutex mx; ///< guards faults and liveness
     std::shared_ptr<fault_injection> faults;
+    caf::actor liveness; ///< the prober, or null
   };
   caf::actor_system& sys_;
   std::shared_ptr<shared_state> st_;

@@ -21,7 +21,7 @@ caf::timespan bootstrap_timeout(const peer_config& cfg) {
 
 caf::expected<io_peer> start_io_peer(caf::actor_system& sys, peer_config cfg,
                                      const std::vector<std::string>& initial_peers,
-                                     fault_config faults) {
+                                     fault_config faults, net_guard::guard_config guard) {
   auto client_mode = cfg.client_mode;
   auto host = cfg.self_ep.host;
   auto wanted_port = cfg.self_ep.port;
@@ -30,14 +30,13 @@ caf::expected<io_peer> start_io_peer(caf::actor_system& sys, peer_config cfg,
   result.peer = spawn_peer(sys, std::move(cfg), std::make_shared<io_transport>(faults));
   std::string advertised;
   if (!client_mode) {
-    auto port = caf::io::publish(result.peer, wanted_port, host.c_str(), false);
+    auto port = net_guard::publish_guarded(sys, result.peer, host, wanted_port, guard, "dht");
     if (!port) {
       caf::anon_send_exit(result.peer, caf::exit_reason::user_shutdown);
-      return make_error(errc::io_failed, "cannot listen on " + host + ":"
-                                           + std::to_string(wanted_port) + " ("
-                                           + sys.render(port.error()) + ")");
+      return port.error();
     }
-    result.ep = endpoint{host, *port};
+    result.port = std::move(*port);
+    result.ep = endpoint{host, result.port->port()};
     advertised = result.ep.to_string();
   }
   client c{sys, result.peer, timeout};
@@ -51,8 +50,8 @@ caf::expected<io_peer> start_io_peer(caf::actor_system& sys, peer_config cfg,
 }
 
 void stop_io_peer(caf::actor_system& sys, const io_peer& p) {
-  if (p.ep.port != 0)
-    sys.middleman().unpublish(p.peer, p.ep.port);
+  if (p.port)
+    net_guard::unpublish(sys, p.peer, *p.port);
   caf::anon_send_exit(p.peer, caf::exit_reason::user_shutdown);
 }
 

@@ -11,6 +11,7 @@
 #include "actors/dht/peer_config.hpp"
 #include "actors/dht/protocol.hpp"
 #include "runtime/fault_injection.hpp"
+#include "runtime/net_guard/publish.hpp"
 
 namespace colony::dht {
 
@@ -19,17 +20,20 @@ struct io_peer {
   peer_actor peer;
   endpoint ep;          ///< where it listens (empty host in client mode)
   dht_peer_stats stats; ///< right after joining
+  /// The guard in front of the published port (null in client mode).
+  std::shared_ptr<net_guard::guarded_port> port;
 };
 
-/// Spawns a peer on an io_transport, publishes it on cfg.self_ep (port 0:
-/// any free port) unless in client mode, and bootstraps it from
+/// Spawns a peer on an io_transport, publishes it behind a basp_guard
+/// (`guard`) on cfg.self_ep (port 0: any free port) unless in client mode, and bootstraps it from
 /// `initial_peers` (none: it is the first peer). Fails with errc::io_failed
 /// when it cannot listen, bad_request for a malformed endpoint, or
 /// bootstrap_failed naming the initial peers when none answered within
 /// cfg.rpc_timeout; a peer that failed to start is stopped again.
 caf::expected<io_peer> start_io_peer(caf::actor_system& sys, peer_config cfg,
                                      const std::vector<std::string>& initial_peers,
-                                     fault_config faults = {});
+                                     fault_config faults = {},
+                                     net_guard::guard_config guard = {});
 
 /// Stops the peer and closes its port.
 void stop_io_peer(caf::actor_system& sys, const io_peer& p);

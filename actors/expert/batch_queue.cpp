@@ -5,8 +5,21 @@
 namespace colony::expert {
 
 void batch_queue::push(uint64_t id, int64_t rows, uint64_t shape_key,
-                       clock::time_point arrived) {
-  items_.push_back(item{id, std::max<int64_t>(rows, 0), 0, shape_key, arrived});
+                       clock::time_point arrived, clock::time_point deadline) {
+  items_.push_back(item{id, std::max<int64_t>(rows, 0), 0, shape_key, arrived, deadline});
+}
+
+std::vector<batch_queue::expired> batch_queue::drop_expired(clock::time_point now) {
+  std::vector<expired> out;
+  for (auto i = items_.begin(); i != items_.end();) {
+    if (i->deadline < now) {
+      out.push_back(expired{i->id, i->rows - i->taken});
+      i = items_.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  return out;
 }
 
 std::vector<slice> batch_queue::next_batch(int64_t max_rows) {

@@ -38,8 +38,19 @@ struct slice {
 class batch_queue {
 public:
   /// Appends a request of `rows` rows (0 allowed) whose non-batch dims hash
-  /// to `shape_key`.
-  void push(uint64_t id, int64_t rows, uint64_t shape_key, clock::time_point arrived);
+  /// to `shape_key`; nobody wants its rows after `deadline`.
+  void push(uint64_t id, int64_t rows, uint64_t shape_key, clock::time_point arrived,
+            clock::time_point deadline = clock::time_point::max());
+
+  /// A request removed by drop_expired: its id and the rows not computed.
+  struct expired {
+    uint64_t id;
+    int64_t rows_left;
+  };
+
+  /// Removes every request whose deadline is before `now`, also one that
+  /// is partly computed, so that no batch carries rows nobody waits for.
+  std::vector<expired> drop_expired(clock::time_point now);
 
   /// Takes the next batch: rows from the head request onward while they
   /// share the head's shape key, at most `max_rows` rows (>= 1) in total.
@@ -58,6 +69,7 @@ private:
     int64_t taken;
     uint64_t shape_key;
     clock::time_point arrived;
+    clock::time_point deadline;
   };
   std::deque<item> items_;
 };

@@ -78,6 +78,9 @@ struct pending_request {
   caf::typed_response_promise<backward_reply> bwd;
   /// The requester: chunks of large outputs go to it before the reply.
   caf::strong_actor_ptr sender;
+  /// Arrival + the request's budget_ms (max: none).
+  clock::time_point deadline = clock::time_point::max();
+  clock::time_point arrived;
 
   void fail(const caf::error& err) {
     if (kind == fwd_kind)
@@ -104,6 +107,8 @@ struct expert_actor_state {
   bool save_wanted = false;
   std::vector<caf::typed_response_promise<uint64_t>> save_waiters;
   std::shared_ptr<spdlog::logger> log = colony::log::get("expert");
+  uint64_t expired_requests = 0;
+  uint64_t expired_rows = 0;
   static inline const char* name = "colony.expert";
 
   caf::expected<std::vector<torch::Tensor>> decode(std::vector<tensor_blob>& blobs,
@@ -157,7 +162,7 @@ struct expert_actor_state {
     auto kind = req.kind;
     auto& q = queues[kind];
     bool was_empty = q.empty();
-    q.push(id, req.inputs[0].size(0), shape_key(req.inputs), clock::now());
+    q.push(id, req.inputs[0].size(0), shape_key(req.inputs), req.arrived, req.deadline);
     req.sender = self->current_sender();
     pending.emplace(id, std::move(req));
     if (was_empty)
@@ -192,7 +197,35 @@ struct expert_actor_state {
     }
   }
 
+  /// Fails the requests of queue `kind` whose client no longer waits.
+  void drop_expired(uint8_t kind) {
+    auto now = clock::now();
+    for (auto& e : queues[kind].drop_expired(now)) {
+      auto i = pending.find(e.id);
+      if (i == pending.end())
+        continue;
+      auto waited_ms = std::chrono::duration<double, std::milli>(now - i->second.arrived).count();
+      expired_requests += 1;
+      expired_rows += static_cast<uint64_t>(std::max<int64_t>(e.rows_left, 0));
+      log->debug("expert={} op={} event=expired rows_left={} waited_ms={:.0f}", st->uid(),
+                 op_name(kind), e.rows_left, waited_ms);
+      fail(e.id, make_error(errc::timeout, "expert " + st->uid() + ": " + op_name(kind)
+                                             + " dropped, its deadline passed after "
+                                             + std::to_string(static_cast<int64_t>(waited_ms))
+                                             + " ms in the queue"));
+    }
+  }
+
+  /// The info snapshot with the actor's own counters.
+  expert_info current_info() const {
+    auto out = info;
+    out.expired_requests = expired_requests;
+    out.expired_rows = expired_rows;
+    return out;
+  }
+
   std::shared_ptr<batch_job> make_batch(uint8_t kind) {
+    drop_expired(kind);
     auto slices = queues[kind].next_batch(st->max_batch_size());
     slices.erase(std::remove_if(slices.begin(), slices.end(),
                                 [&](const expert::slice& s) { return pending.count(s.id) == 0; }),
@@ -333,8 +366,11 @@ struct expert_actor_state {
 };
 
 template <class Reply>
-caf::result<Reply> admit_and_queue(expert_pointer self, pending_request p,
+caf::result<Reply> admit_and_queue(expert_pointer self, pending_request p, uint32_t budget_ms,
                                    caf::typed_response_promise<Reply> pending_request::*slot) {
+  p.arrived = clock::now();
+  if (budget_ms > 0)
+    p.deadline = p.arrived + std::chrono::milliseconds{budget_ms};
   if (auto err = self->state.admit(p))
     return err;
   // A promise takes over the response: create it only once admitted.
@@ -350,7 +386,7 @@ caf::result<forward_reply> on_forward(expert_pointer self, forward_request& req)
   if (!xs)
     return xs.error();
   p.inputs = std::move(*xs);
-  return admit_and_queue(self, std::move(p), &pending_request::fwd);
+  return admit_and_queue(self, std::move(p), req.budget_ms, &pending_request::fwd);
 }
 
 caf::result<backward_reply> on_backward(expert_pointer self, backward_request& req) {
@@ -364,7 +400,7 @@ caf::result<backward_reply> on_backward(expert_pointer self, backward_request& r
     return gs.error();
   p.inputs = std::move(*xs);
   p.grads = std::move(*gs);
-  return admit_and_queue(self, std::move(p), &pending_request::bwd);
+  return admit_and_queue(self, std::move(p), req.budget_ms, &pending_request::bwd);
 }
 
 expert_actor::behavior_type expert_fn(expert_pointer self,
@@ -382,7 +418,7 @@ expert_actor::behavior_type expert_fn(expert_pointer self,
   return {
     [self](forward_request& req) { return on_forward(self, req); },
     [self](backward_request& req) { return on_backward(self, req); },
-    [self](const info_request&) { return self->state.info; },
+    [self](const info_request&) { return self->state.current_info(); },
     [self](save_atom) { return self->state.save(self); },
     [self](grant_atom, uint8_t kind) {
       self->state.grants.push_back(kind & 1);

@@ -118,6 +118,7 @@ expert_server_actor::behavior_type server_fn(server_pointer self,
       return uids;
     },
     [self](save_atom) { return save_all(self); },
+    [self](ping_atom) { return static_cast<uint64_t>(self->state.experts.size()); },
     [self](tensor_chunk& c) { self->state.add_chunk(self->current_sender(), c); },
   };
 }

@@ -61,6 +61,9 @@ using expert_server_actor = caf::typed_actor<
   caf::replies_to<list_atom>::with<std::vector<std::string>>,
   /// Checkpoints every expert; replies with how many were saved.
   caf::replies_to<save_atom>::with<uint64_t>,
+  /// Liveness probe of clients (actors/client/liveness.hpp); replies with
+  /// the number of experts served. Never fails.
+  caf::replies_to<ping_atom>::with<uint64_t>,
   /// One chunk of a large tensor of the sender's next request (see
   /// messages/chunking.hpp); errors surface when that request arrives.
   caf::reacts_to<tensor_chunk>>;

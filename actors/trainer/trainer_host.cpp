@@ -32,13 +32,14 @@ caf::expected<std::pair<labeled_data, labeled_data>> load_data(const data_config
 
 caf::expected<std::unique_ptr<trainer_host>>
 trainer_host::make(caf::actor_system& sys, trainer_config cfg,
-                   std::optional<dht::peer_actor> dht) {
+                   std::optional<dht::peer_actor> dht, const liveness_config& liveness) {
   auto data = load_data(cfg.data);
   if (!data)
     return data.error();
   std::unique_ptr<trainer_host> host{new trainer_host(sys, std::move(cfg))};
   auto& c = host->cfg_;
   host->conns_ = std::make_shared<node_connections>(sys);
+  host->conns_->enable_liveness(liveness);
   if (!c.faults.is_noop())
     host->conns_->set_faults(std::make_shared<fault_injection>(c.faults));
   for (auto& l : c.model) {

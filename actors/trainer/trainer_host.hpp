@@ -12,6 +12,7 @@
 #include <caf/expected.hpp>
 
 #include "actors/dht/protocol.hpp"
+#include "runtime/liveness_config.hpp"
 #include "actors/trainer/trainer_actor.hpp"
 
 namespace colony::trainer {
@@ -22,7 +23,8 @@ public:
   /// naming the file, before any training starts). `dht` is the node's DHT
   /// peer (needed by dmoe layers).
   static caf::expected<std::unique_ptr<trainer_host>>
-  make(caf::actor_system& sys, trainer_config cfg, std::optional<dht::peer_actor> dht);
+  make(caf::actor_system& sys, trainer_config cfg, std::optional<dht::peer_actor> dht,
+       const liveness_config& liveness = {});
 
   ~trainer_host();
 

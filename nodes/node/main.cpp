@@ -14,6 +14,7 @@
 #include "actors/trainer/trainer_host.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/net_guard/publish.hpp"
 #include "runtime/ready_file.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/system_config.hpp"
@@ -60,16 +61,17 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
   auto host = colony::spawn_expert_host(sys, cfg);
   if (!host)
     return fail(colony::describe(host.error()));
-  auto port = caf::io::publish(host->server, cfg.port, cfg.host.c_str(), true);
-  if (!port) {
+  auto guarded = colony::net_guard::publish_guarded(sys, host->server, cfg.host, cfg.port,
+                                                    cfg.guard, "experts");
+  if (!guarded) {
     colony::stop_expert_host(*host);
-    return fail("cannot listen on " + cfg.host + ":" + std::to_string(cfg.port) + ": "
-                + sys.render(port.error()));
+    return fail(colony::describe(guarded.error()));
   }
-  auto where = cfg.host + ":" + std::to_string(*port);
+  auto port = (*guarded)->port();
+  auto where = colony::endpoint{cfg.host, port}.to_string();
   log->info("event=listening endpoint={} experts={}", where, host->experts.size());
   std::cout << "colony-node listening on " << where << std::endl;
-  auto dht = start_dht(sys, cfg, *host, colony::endpoint{cfg.host, *port}, dht_ready_file);
+  auto dht = start_dht(sys, cfg, *host, colony::endpoint{cfg.host, port}, dht_ready_file);
   if (!dht) {
     colony::stop_expert_host(*host);
     return fail(colony::describe(dht.error()));
@@ -81,7 +83,7 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
     std::optional<colony::dht::peer_actor> peer;
     if (*dht)
       peer = (*dht)->peer.peer;
-    auto th = colony::trainer::trainer_host::make(sys, std::move(*trainers), peer);
+    auto th = colony::trainer::trainer_host::make(sys, std::move(*trainers), peer, cfg.liveness);
     if (!th) {
       log->error("event=trainers_failed error=\"{}\"", colony::describe(th.error()));
       std::cerr << "colony-node: error: " << colony::describe(th.error()) << "\n";
@@ -106,6 +108,7 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
                                                colony::describe(err)); });
   if (*dht)
     colony::dht::stop_node_dht(sys, **dht);
+  colony::net_guard::unpublish(sys, host->server, **guarded);
   colony::stop_expert_host(*host);
   return sig < 0 ? 1 : 0;
 }

@@ -30,6 +30,28 @@ TEST(BatchQueueTest, ConcatenatesRequestsUpToMaxRows) {
   EXPECT_EQ(*q.oldest(), at(2));
 }
 
+TEST(BatchQueueTest, DropsExpiredRequestsAndTheirRowsLeft) {
+  batch_queue q;
+  q.push(1, 10, 0, at(0), at(100));
+  q.push(2, 4, 0, at(1)); // no deadline
+  q.push(3, 5, 0, at(2), at(50));
+  auto first = q.next_batch(4); // 4 of request 1's 10 rows computed
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_TRUE(q.drop_expired(at(50)).empty()) << "a deadline equal to now has not passed";
+  auto dropped = q.drop_expired(at(101));
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_EQ(dropped[0].id, 1u);
+  EXPECT_EQ(dropped[0].rows_left, 6);
+  EXPECT_EQ(dropped[1].id, 3u);
+  EXPECT_EQ(dropped[1].rows_left, 5);
+  // The next batch carries only rows somebody waits for.
+  auto b = q.next_batch(100);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].id, 2u);
+  EXPECT_EQ(b[0].rows(), 4);
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(BatchQueueTest, SplitsARequestLargerThanMaxRows) {
   batch_queue q;
   q.push(7, 10, 0, at(0));

@@ -77,6 +77,8 @@ expert_info sample_info() {
   x.forward_batches = 64;
   x.backward_batches = 32;
   x.max_batch_size = 256;
+  x.expired_requests = 5;
+  x.expired_rows = 1234;
   return x;
 }
 
@@ -95,8 +97,10 @@ TEST_F(MessageRoundTrip, TensorSchema) {
 }
 
 TEST_F(MessageRoundTrip, ForwardRequestAndReply) {
-  auto request = round_trip(forward_request{"ffn.0.1", {blob(binary_bytes()), blob("x")}});
+  auto request
+    = round_trip(forward_request{"ffn.0.1", {blob(binary_bytes()), blob("x")}, 2500});
   EXPECT_EQ(request.uid, "ffn.0.1");
+  EXPECT_EQ(request.budget_ms, 2500u);
   ASSERT_EQ(request.inputs.size(), 2u);
   EXPECT_EQ(request.inputs[0].bytes, binary_bytes());
   EXPECT_EQ(request.inputs[1].bytes, "x");
@@ -106,8 +110,10 @@ TEST_F(MessageRoundTrip, ForwardRequestAndReply) {
 }
 
 TEST_F(MessageRoundTrip, BackwardRequestAndReply) {
-  auto request = round_trip(backward_request{"ffn.1.0", {blob("in")}, {blob(binary_bytes())}});
+  auto request
+    = round_trip(backward_request{"ffn.1.0", {blob("in")}, {blob(binary_bytes())}, 77});
   EXPECT_EQ(request.uid, "ffn.1.0");
+  EXPECT_EQ(request.budget_ms, 77u);
   ASSERT_EQ(request.inputs.size(), 1u);
   EXPECT_EQ(request.inputs[0].bytes, "in");
   ASSERT_EQ(request.grad_outputs.size(), 1u);
@@ -122,6 +128,8 @@ TEST_F(MessageRoundTrip, InfoRequestAndExpertInfo) {
   expect_round_trip(sample_info());
   auto info = round_trip(sample_info());
   EXPECT_EQ(info.max_batch_size, 256u);
+  EXPECT_EQ(info.expired_requests, 5u);
+  EXPECT_EQ(info.expired_rows, 1234u);
   ASSERT_EQ(info.outputs.size(), 2u);
   EXPECT_EQ(info.outputs[1].dtype, "int64");
 }

@@ -1,0 +1,69 @@
+// Work nobody waits for: requests carry their client's remaining time
+// (budget_ms) and an expert drops queued rows once it passed, so a live
+// client is not stuck behind a straggler that gave up; and a request whose
+// chunks were refused learns the real reason at once.
+#include "tests/integration/integration_support.hpp"
+
+namespace colony::it {
+namespace {
+
+/// 200 ms per batch of at most 4 rows.
+constexpr const char* slow_yaml = R"(node:
+  host: 127.0.0.1
+  port: 0
+  scheduler_threads: 2
+  torch_threads: 1
+  compute_slots: 1
+  max_message_bytes: 1048576
+log:
+  level: warn
+experts:
+  - uid: slow.0.0
+    max_batch_size: 4
+    module:
+      type: nop_delay
+      dim: 8
+      delay_ms: 200
+)";
+
+TEST(AbandonedWorkTest, ExpiredRowsAreDroppedAndTheLiveClientIsServed) {
+  in_process_node node{parse_or_throw(slow_yaml)};
+  client c;
+  auto straggler = c.expert(node.where(), "slow.0.0", 500ms);
+  auto live = c.expert(node.where(), "slow.0.0", 20s);
+  ASSERT_TRUE(ok(live.info()));
+  // 40 rows = 10 batches = 2 s of compute; the client gives up at 0.5 s.
+  auto big = seeded_randn({40, 8}, 1);
+  EXPECT_TRUE(fails_with(straggler.forward(blobs({big})), errc::timeout));
+  auto x = seeded_randn({4, 8}, 2);
+  auto out = live.forward(blobs({x}));
+  ASSERT_TRUE(ok(out));
+  EXPECT_TRUE(near(to_tensor((*out)[0]), x, 0));
+  auto info = live.info();
+  ASSERT_TRUE(ok(info));
+  EXPECT_EQ(info->expired_requests, 1u);
+  EXPECT_GT(info->expired_rows, 0u);
+  // Computed: the rows before the deadline plus the live client's 4, never
+  // all 44.
+  EXPECT_EQ(info->forward_samples + info->expired_rows, 44u);
+  EXPECT_LT(info->forward_samples, 44u);
+}
+
+TEST(AbandonedWorkTest, RefusedChunksReportTheLimitPromptly) {
+  in_process_node node{parse_or_throw(slow_yaml)};
+  client c;
+  auto e = c.expert(node.where(), "slow.0.0", 60s);
+  ASSERT_TRUE(ok(e.info()));
+  // 262144 x 8 float32 = 8 MiB, over the node's 1 MiB limit.
+  auto x = torch::zeros({262144, 8});
+  auto start = steady::now();
+  auto out = e.forward(blobs({x}));
+  auto took = ms_since(start);
+  ASSERT_TRUE(fails_with(out, errc::payload_too_large));
+  EXPECT_NE(context_of(out.error()).find("over the limit of 1048576 bytes"), std::string::npos)
+    << context_of(out.error());
+  EXPECT_LT(took, 30000.0) << "answered when the request arrived, not at the timeout";
+}
+
+} // namespace
+} // namespace colony::it
