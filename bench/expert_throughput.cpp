@@ -3,7 +3,9 @@
 // loopback, for batch sizes 1/16/64/256 and 1/4/16 concurrent clients.
 // Prints samples/s for forward and forward+backward with the ratio
 // remote/local, the tensor codec's encode+decode GB/s against memcpy of the
-// same bytes, and the batch-1 forward round trip (median, p99).
+// same bytes, the batch-1 forward round trip (median, p99), the guard's
+// cost per round trip, and live clients' throughput while stragglers give up
+// (bench/guard_and_deadlines.hpp).
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -25,6 +27,8 @@
 #include "runtime/system_config.hpp"
 
 using namespace colony;
+
+#include "bench/guard_and_deadlines.hpp"
 using bench_clock = std::chrono::steady_clock;
 
 namespace {
@@ -242,5 +246,7 @@ int main(int argc, char** argv) {
   std::printf("(samples/s; target remote/local >= 0.9 at batch 64 with 4 clients)\n");
   codec_figures();
   round_trip_figures(conns, node.ep, **st, quick ? 200 : 1000);
+  bench_extra::guard_figures(quick ? 200 : 1000);
+  bench_extra::straggler_figures(sys, conns, node.ep, quick ? 1.0 : 4.0);
   return 0;
 }

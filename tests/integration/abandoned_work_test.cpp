@@ -67,3 +67,42 @@ TEST(AbandonedWorkTest, RefusedChunksReportTheLimitPromptly) {
 
 } // namespace
 } // namespace colony::it
+
+namespace colony::it {
+namespace {
+
+TEST(AbandonedWorkTest, LiveClientIsServedWhileStragglersKeepGivingUp) {
+  in_process_node node{parse_or_throw(slow_yaml)};
+  client c;
+  auto server = c.conns().get(node.where());
+  ASSERT_TRUE(server);
+  auto big = *wire::encode_tensor(seeded_randn({4, 8}, 1));
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> stragglers;
+  for (int s = 0; s < 4; ++s)
+    stragglers.emplace_back([&] {
+      caf::scoped_actor self{c.system()};
+      while (!stop) {
+        forward_request req{"slow.0.0", {tensor_blob{big}}, 100};
+        self->request(*server, 100ms, std::move(req))
+          .receive([](forward_reply&) {}, [](caf::error&) {});
+      }
+    });
+  auto live = c.expert(node.where(), "slow.0.0", 20s);
+  int served = 0;
+  auto start = steady::now();
+  for (int i = 0; i < 5; ++i)
+    served += ok(live.forward(blobs({seeded_randn({4, 8}, 2)})));
+  auto took = ms_since(start);
+  stop = true;
+  for (auto& t : stragglers)
+    t.join();
+  EXPECT_EQ(served, 5);
+  std::cout << "5 live calls among stragglers took " << took << " ms" << std::endl;
+  auto info = live.info();
+  ASSERT_TRUE(ok(info));
+  EXPECT_GT(info->expired_requests, 0u);
+}
+
+} // namespace
+} // namespace colony::it
