@@ -27,9 +27,12 @@ inline double p99_of(std::vector<double> v) {
   return v[v.size() * 99 / 100];
 }
 
-/// Round trips (ms) of `calls` forwards of `rows` x 1024 through `ep`.
-inline std::vector<double> trips(caf::actor_system& sys, const endpoint& ep, int64_t rows,
-                                 int calls) {
+/// Round trips (ms) of `calls` forwards of `rows` x 1024 through `ep`, from
+/// an actor system of its own (CAF keeps one route per node: a second
+/// connection from the same system to the same node would not be used).
+inline std::vector<double> trips(const endpoint& ep, int64_t rows, int calls) {
+  system_config cfg;
+  caf::actor_system sys{cfg};
   node_connections conns{sys};
   remote_expert e{conns, ep, "nop.0", std::chrono::seconds{10}};
   auto x = wire::encode_tensor(torch::randn({rows, 1024}));
@@ -65,13 +68,11 @@ inline void guard_figures(int calls) {
     std::cerr << "publish failed\n";
     return;
   }
-  system_config client_cfg;
-  caf::actor_system client_sys{client_cfg};
   std::printf("\nguard cost, identity expert, %d calls each (CAF direct vs behind the guard):\n",
               calls);
   for (int64_t rows : {int64_t{1}, int64_t{64}}) {
-    auto d = trips(client_sys, endpoint{"127.0.0.1", *direct}, rows, calls);
-    auto g = trips(client_sys, endpoint{"127.0.0.1", (*guarded)->port()}, rows, calls);
+    auto d = trips(endpoint{"127.0.0.1", *direct}, rows, calls);
+    auto g = trips(endpoint{"127.0.0.1", (*guarded)->port()}, rows, calls);
     std::printf("  %4ld x 1024 float32: direct median %.3f ms p99 %.3f | guarded median %.3f"
                 " ms p99 %.3f | %+.3f ms per round trip\n",
                 static_cast<long>(rows), median_of(d), p99_of(d), median_of(g), p99_of(g),
