@@ -131,8 +131,11 @@ caf::error parse_optimizer(const YAML::Node& yaml, const std::string& path,
 
 caf::error parse_checkpoint(const YAML::Node& yaml, const std::string& path,
                             checkpoint_config& c) {
-  map_reader r{yaml, path, {"dir", "every_updates", "load"}};
-  r.text("dir", c.dir).integer("every_updates", 0, c.every_updates).boolean("load", c.load);
+  map_reader r{yaml, path, {"dir", "every_updates", "load", "on_mismatch"}};
+  r.text("dir", c.dir)
+    .integer("every_updates", 0, c.every_updates)
+    .boolean("load", c.load)
+    .choice("on_mismatch", {"fail", "fresh"}, c.on_mismatch);
   return r.error();
 }
 

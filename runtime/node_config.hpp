@@ -51,6 +51,10 @@ struct checkpoint_config {
   std::string dir;
   uint64_t every_updates = 0; ///< 0 = only on shutdown
   bool load = true;           ///< restore from dir at start when present
+  /// A checkpoint whose recorded spec differs (module type or params,
+  /// optimizer type) or is missing: "fail" = start-up error naming the
+  /// keys; "fresh" = move it to <file>.mismatch-<unix time>, start over.
+  std::string on_mismatch = "fail";
 };
 
 /// A group of experts with the same spec: uid "ffn.0.*" with count 16 gives

@@ -30,6 +30,7 @@ spec_params::spec_params(const module_config& cfg) : cfg_(cfg) {
 int64_t spec_params::get_int(const std::string& key, int64_t fallback,
                              int64_t min_value) {
   used_.insert(key);
+  resolved_[key] = static_cast<double>(fallback);
   auto i = cfg_.params.find(key);
   if (i == cfg_.params.end())
     return fallback;
@@ -42,16 +43,19 @@ int64_t spec_params::get_int(const std::string& key, int64_t fallback,
                                   + std::to_string(v));
     return fallback;
   }
+  resolved_[key] = v;
   return static_cast<int64_t>(v);
 }
 
 double spec_params::get_real(const std::string& key, double fallback,
                              double min_value, double max_value) {
   used_.insert(key);
+  resolved_[key] = fallback;
   auto i = cfg_.params.find(key);
   if (i == cfg_.params.end())
     return fallback;
   auto v = i->second;
+  resolved_[key] = v;
   if (!(v >= min_value && v <= max_value)) {
     if (!first_error_)
       first_error_ = make_error(errc::bad_config,
@@ -90,6 +94,12 @@ std::vector<std::string> spec_names() {
 }
 
 caf::expected<built_module> make_module(const module_config& cfg) {
+  std::map<std::string, double> ignored;
+  return make_module(cfg, ignored);
+}
+
+caf::expected<built_module> make_module(const module_config& cfg,
+                                        std::map<std::string, double>& resolved) {
   auto i = specs().find(cfg.type);
   if (i == specs().end()) {
     std::string known;
@@ -106,6 +116,7 @@ caf::expected<built_module> make_module(const module_config& cfg) {
   auto built = i->second(params);
   if (auto err = params.finish())
     return err;
+  resolved = params.resolved();
   return built;
 }
 

@@ -50,9 +50,13 @@ public:
   /// Error for the first unknown key or bad value seen, none otherwise.
   caf::error finish() const;
 
+  /// Every key read so far with the value it got (default when absent).
+  const std::map<std::string, double>& resolved() const { return resolved_; }
+
 private:
   const module_config& cfg_;
   std::set<std::string> used_;
+  std::map<std::string, double> resolved_;
   caf::error first_error_;
 };
 
@@ -67,6 +71,12 @@ std::vector<std::string> spec_names();
 /// Builds the module of `cfg` with parameters initialized from cfg.seed
 /// (same config -> bit-identical parameters). Errors: errc::bad_config.
 caf::expected<built_module> make_module(const module_config& cfg);
+
+/// make_module that also sets `resolved` to every param the spec read with
+/// the value it used, defaults included (the module's structure, recorded
+/// in checkpoints).
+caf::expected<built_module> make_module(const module_config& cfg,
+                                        std::map<std::string, double>& resolved);
 
 } // namespace colony::expert
 

@@ -4,11 +4,19 @@
 // actor) serializes access. Every failure is an error value; torch exceptions
 // are caught here.
 //
+// A checkpoint records the spec it was made with (module type and params,
+// optimizer type and hyper-parameters, format version) as "key=value" lines
+// in its archive entry "spec". A different module type, module param or
+// optimizer type is a mismatch (errc::bad_config naming each key); changed
+// optimizer hyper-parameters (lr, schedule, ...) and module.seed resume and
+// are logged. A checkpoint without a recorded spec is a mismatch too.
+//
 // Invariant: the parameters' .grad hold the sum of the gradients of the
 // pending_batches_ backward batches (pending_rows_ rows) received since the
 // last optimizer step; both are 0 right after a step or a checkpoint load.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,7 +34,11 @@ namespace colony::expert {
 class expert_state {
 public:
   /// Builds module and optimizer from `group` (the spec a supervisor can
-  /// rebuild from) and restores the checkpoint of `uid` if configured.
+  /// rebuild from) and restores the checkpoint of `uid` if configured. With
+  /// a checkpoint dir, first creates it and checks that it is writable
+  /// (errc::io_failed naming the dir and the OS reason). A checkpoint that
+  /// does not match the spec fails (checkpoint.on_mismatch "fail") or is
+  /// moved aside to `<file>.mismatch-<unix time>` ("fresh": fresh params).
   static caf::expected<std::unique_ptr<expert_state>>
   make(std::string uid, const expert_group_config& group);
 
@@ -57,13 +69,15 @@ public:
   caf::expected<std::vector<torch::Tensor>>
   backward(const std::vector<torch::Tensor>& xs, const std::vector<torch::Tensor>& grads);
 
-  /// Writes module + optimizer + counters atomically (temp file + rename);
-  /// pending accumulated gradients are not part of it.
+  /// Writes module + optimizer + counters + spec record atomically (temp
+  /// file + rename); pending accumulated gradients are not part of it.
   caf::error save_checkpoint();
 
   /// Restores what save_checkpoint wrote and drops pending gradients (they
   /// were never saved: a crash loses at most accumulate_rows rows of
-  /// gradient); errc::not_found if there is none.
+  /// gradient); errc::not_found if there is none, errc::bad_config when its
+  /// spec does not match (nothing is loaded then), errc::io_failed naming
+  /// the file for anything else.
   caf::error load_checkpoint();
 
   /// True when the latest backward made an optimizer step and the update
@@ -86,9 +100,21 @@ private:
   /// Adds a backward batch of `rows` rows; steps once enough are pending.
   void accumulate(uint64_t rows);
 
+  /// load_checkpoint, but on a spec mismatch with `fresh` the file is moved
+  /// aside and the state stays as built.
+  caf::error load_checkpoint(bool fresh);
+
+  /// The "key=value" lines of this expert's spec (see the top of the file).
+  std::string spec_text() const;
+
+  /// Reads module, optimizer and counters of a matching checkpoint; throws
+  /// when the archive does not fit.
+  void restore(torch::serialize::InputArchive& root);
+
   std::string uid_;
   expert_group_config group_;
   built_module built_;
+  std::map<std::string, double> module_params_; ///< as the spec resolved them
   std::unique_ptr<expert_optimizer> opt_;
   expert_info info_;
   uint64_t pending_rows_ = 0;

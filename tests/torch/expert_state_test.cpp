@@ -78,6 +78,27 @@ built_module mean_sgd_reference(const expert_group_config& g,
   return std::move(*ref);
 }
 
+/// The mismatch error of loading a checkpoint made with another spec.
+std::string mismatch(const std::string& path, const std::string& keys) {
+  return "checkpoint " + path + " was made with a different spec: " + keys
+         + " (set checkpoint.on_mismatch: fresh to start over)";
+}
+
+/// Files in `dir` whose name starts with `prefix`.
+std::vector<std::string> files_starting(const std::filesystem::path& dir,
+                                        const std::string& prefix) {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::directory_iterator{dir})
+    if (e.path().filename().string().rfind(prefix, 0) == 0)
+      out.push_back(e.path().filename().string());
+  return out;
+}
+
+std::string bytes_of(const std::filesystem::path& path) {
+  std::ifstream in{path, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
 struct temp_dir {
   std::filesystem::path path;
   temp_dir() {
@@ -159,6 +180,9 @@ TEST(ExpertStateTest, ValidateNamesWantedAndGivenShapes) {
   EXPECT_EQ(context_of(err), "inputs[0]: want [B, 8], got [2, 5]");
   err = st->validate({torch::zeros({2, 8}, torch::kFloat64)}, st->input_schema(), "inputs");
   EXPECT_EQ(code_of(err), errc::bad_dtype);
+  EXPECT_EQ(context_of(err), "inputs[0]: want float32, got float64"); // wire spelling both
+  err = st->validate({torch::zeros({2, 8}, torch::kComplexFloat)}, st->input_schema(), "inputs");
+  EXPECT_EQ(context_of(err), "inputs[0]: want float32, got complexfloat (not a wire dtype)");
   err = st->validate({}, st->input_schema(), "inputs");
   EXPECT_EQ(code_of(err), errc::bad_request);
   EXPECT_FALSE(st->validate({torch::zeros({0, 8})}, st->input_schema(), "inputs"));
@@ -358,4 +382,169 @@ TEST(OptimizerTest, ClipsTheGlobalGradientNorm) {
   EXPECT_TRUE(torch::allclose(p.detach(), torch::tensor({-0.6f, -0.8f}), 1e-6, 1e-6));
   cfg.type = "rmsprop";
   EXPECT_EQ(code_of(expert_optimizer::make(cfg, {p}).error()), errc::bad_config);
+}
+
+// -- checkpoints that do not match their spec -----------------------------------
+
+namespace {
+
+/// A group with a checkpoint dir whose first state trained 3 steps and saved.
+std::unique_ptr<expert_state> saved_after_steps(const expert_group_config& g) {
+  auto st = make_state(g);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(st->backward({torch::randn({2, 8})}, {torch::randn({2, 4})}));
+  EXPECT_FALSE(st->save_checkpoint());
+  return st;
+}
+
+} // namespace
+
+TEST(CheckpointSpecTest, ChangedHiddenDimIsAMismatchNamingFileAndKey) {
+  temp_dir dir;
+  auto g = ffn_group("adam");
+  g.module.params["hidden_dim"] = 32;
+  g.checkpoint.dir = dir.path.string();
+  auto a = saved_after_steps(g);
+  auto before = bytes_of(a->checkpoint_path());
+  g.module.params["hidden_dim"] = 48;
+  auto b = expert_state::make(g.uid, g);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(code_of(b.error()), errc::bad_config);
+  EXPECT_EQ(context_of(b.error()), mismatch(a->checkpoint_path(), "module.hidden_dim 32 -> 48"));
+  EXPECT_EQ(bytes_of(a->checkpoint_path()), before); // left alone
+}
+
+TEST(CheckpointSpecTest, ChangedInputDimIsAMismatch) {
+  temp_dir dir;
+  auto g = ffn_group("sgd");
+  g.checkpoint.dir = dir.path.string();
+  auto a = saved_after_steps(g);
+  g.module.params["input_dim"] = 12;
+  auto b = expert_state::make(g.uid, g);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(code_of(b.error()), errc::bad_config);
+  EXPECT_EQ(context_of(b.error()), mismatch(a->checkpoint_path(), "module.input_dim 8 -> 12"));
+}
+
+TEST(CheckpointSpecTest, AdamToSgdIsAClearMismatchNotATorchAssert) {
+  temp_dir dir;
+  auto g = ffn_group("adam");
+  g.checkpoint.dir = dir.path.string();
+  auto a = saved_after_steps(g);
+  g.optimizer.type = "sgd";
+  auto b = expert_state::make(g.uid, g);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(code_of(b.error()), errc::bad_config);
+  auto ctx = context_of(b.error());
+  EXPECT_EQ(ctx, mismatch(a->checkpoint_path(), "optimizer.type adam -> sgd"));
+  EXPECT_EQ(ctx.find("PyTorch"), std::string::npos);
+  EXPECT_EQ(ctx.find("ASSERT"), std::string::npos);
+}
+
+TEST(CheckpointSpecTest, SeveralChangedKeysAreAllNamed) {
+  temp_dir dir;
+  auto g = ffn_group("adam");
+  g.checkpoint.dir = dir.path.string();
+  auto a = saved_after_steps(g);
+  g.module.params["hidden_dim"] = 20;
+  g.optimizer.type = "sgd";
+  auto b = expert_state::make(g.uid, g);
+  ASSERT_FALSE(b);
+  EXPECT_EQ(context_of(b.error()),
+            mismatch(a->checkpoint_path(),
+                     "module.hidden_dim 16 -> 20; optimizer.type adam -> sgd"));
+}
+
+TEST(CheckpointSpecTest, FreshMovesTheOldFileAsideAndStartsFromTheSeed) {
+  temp_dir dir;
+  auto g = ffn_group("adam");
+  g.checkpoint.dir = dir.path.string();
+  auto a = saved_after_steps(g);
+  auto before = bytes_of(a->checkpoint_path());
+  g.optimizer.type = "sgd";
+  g.checkpoint.on_mismatch = "fresh";
+  auto b = make_state(g);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->updates(), 0u);
+  EXPECT_FALSE(same_params(a->module(), b->module()));
+  auto seeded = make_module(g.module);
+  ASSERT_TRUE(seeded);
+  EXPECT_TRUE(same_params(b->module(), *seeded->module));
+  EXPECT_FALSE(std::filesystem::exists(a->checkpoint_path()));
+  auto moved = files_starting(dir.path, "ffn.0.0.pt.mismatch-");
+  ASSERT_EQ(moved.size(), 1u);
+  auto stamp = moved[0].substr(std::string{"ffn.0.0.pt.mismatch-"}.size());
+  EXPECT_FALSE(stamp.empty());
+  EXPECT_EQ(stamp.find_first_not_of("0123456789"), std::string::npos) << stamp;
+  EXPECT_EQ(bytes_of(dir.path / moved[0]), before);
+  // The next save writes the new spec's checkpoint; the old one stays aside.
+  ASSERT_FALSE(b->save_checkpoint());
+  EXPECT_EQ(make_state(g)->updates(), 0u);
+  EXPECT_EQ(files_starting(dir.path, "ffn.0.0.pt.mismatch-").size(), 1u);
+}
+
+TEST(CheckpointSpecTest, ChangedLrResumesWithTheSavedParameters) {
+  temp_dir dir;
+  auto g = ffn_group("adam");
+  g.checkpoint.dir = dir.path.string();
+  auto a = saved_after_steps(g);
+  g.optimizer.lr = 0.05;
+  g.optimizer.warmup_steps = 10;
+  auto b = make_state(g);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->updates(), 3u);
+  EXPECT_TRUE(same_params(a->module(), b->module())); // torch::equal: 0 tolerance
+  EXPECT_TRUE(files_starting(dir.path, "ffn.0.0.pt.mismatch-").empty());
+}
+
+TEST(CheckpointSpecTest, CheckpointWithoutRecordedSpecIsAClearError) {
+  temp_dir dir;
+  auto g = ffn_group("sgd");
+  g.checkpoint.dir = dir.path.string();
+  auto path = (dir.path / "ffn.0.0.pt").string();
+  {
+    // The layout Colony wrote before checkpoints recorded their spec.
+    auto built = make_module(g.module);
+    ASSERT_TRUE(built);
+    torch::optim::SGD sgd{built->module->parameters(), torch::optim::SGDOptions{0.1}};
+    torch::serialize::OutputArchive root, mod, opt;
+    built->module->save(mod);
+    sgd.save(opt);
+    root.write("module", mod);
+    root.write("optimizer", opt);
+    root.write("counters", torch::zeros({5}, torch::kInt64));
+    root.save_to(path);
+  }
+  auto st = expert_state::make(g.uid, g);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(code_of(st.error()), errc::bad_config);
+  EXPECT_EQ(context_of(st.error()),
+            "checkpoint " + path + " has no recorded spec (an older Colony wrote it), so it"
+            " cannot be checked against the current one (set checkpoint.on_mismatch: fresh"
+            " to start over)");
+  g.checkpoint.on_mismatch = "fresh";
+  EXPECT_TRUE(make_state(g));
+  EXPECT_EQ(files_starting(dir.path, "ffn.0.0.pt.mismatch-").size(), 1u);
+}
+
+TEST(CheckpointSpecTest, DirUnderARegularFileFailsAtMakeNamingThePath) {
+  temp_dir dir;
+  auto file = dir.path / "plain";
+  std::ofstream{file.string()} << "x";
+  auto g = ffn_group();
+  g.checkpoint.dir = (file / "ckpt").string();
+  auto st = expert_state::make(g.uid, g);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(code_of(st.error()), errc::io_failed);
+  EXPECT_EQ(context_of(st.error()),
+            "checkpoint.dir '" + g.checkpoint.dir + "': cannot create: Not a directory");
+}
+
+TEST(CheckpointSpecTest, MissingDirIsCreatedAndLeftWithoutProbeFiles) {
+  temp_dir dir;
+  auto g = ffn_group();
+  g.checkpoint.dir = (dir.path / "a" / "b").string();
+  ASSERT_TRUE(make_state(g));
+  EXPECT_TRUE(std::filesystem::is_directory(g.checkpoint.dir));
+  EXPECT_TRUE(std::filesystem::is_empty(g.checkpoint.dir));
 }

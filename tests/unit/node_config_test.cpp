@@ -233,6 +233,28 @@ TEST(NodeConfigTest, BadAccumulateRowsAreRejected) {
   expect_bad(opt("many"), {"experts[0].optimizer.accumulate_rows: expected an integer"});
 }
 
+TEST(NodeConfigTest, CheckpointOnMismatchParsesAndDefaultsToFail) {
+  auto cfg = parse_node_config(with_group("    checkpoint:\n      on_mismatch: fresh\n"));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->experts[0].checkpoint.on_mismatch, "fresh");
+  cfg = parse_node_config(with_group("    checkpoint:\n      on_mismatch: fail\n"));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->experts[0].checkpoint.on_mismatch, "fail");
+  cfg = parse_node_config(with_group("    checkpoint:\n      dir: /x\n"));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->experts[0].checkpoint.on_mismatch, "fail");
+}
+
+TEST(NodeConfigTest, BadCheckpointOnMismatchIsRejectedNamingTheKey) {
+  auto cfg = parse_node_config(with_group("    checkpoint:\n      on_mismatch: overwrite\n"));
+  ASSERT_FALSE(cfg);
+  EXPECT_EQ(code_of(cfg.error()), errc::bad_config);
+  EXPECT_EQ(context_of(cfg.error()),
+            "experts[0].checkpoint.on_mismatch: 'overwrite' is not one of fail|fresh");
+  expect_bad(with_group("    checkpoint:\n      on_mismatch: [fail]\n"),
+             {"experts[0].checkpoint.on_mismatch: expected a string"});
+}
+
 TEST(NodeConfigTest, MissingRequiredKeysAreRejected) {
   expect_bad("node:\n  port: 1\n", {"experts: required"});
   expect_bad("", {"experts: required"});
