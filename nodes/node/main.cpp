@@ -1,6 +1,7 @@
 // colony-node: serves the experts of a YAML config behind one published
-// endpoint until SIGINT/SIGTERM, then checkpoints them and exits. With a
-// trainers: section it also trains, and exits when its trainers are done.
+// endpoint until SIGINT/SIGTERM, then checkpoints them and exits (1 when a
+// checkpoint failed). With a trainers: section it also trains, and exits
+// when its trainers are done.
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -42,6 +43,30 @@ start_dht(caf::actor_system& sys, const colony::node_config& cfg, const colony::
   if (!ready_file.empty() && !colony::write_ready_file(ready_file, dht->peer.ep.to_string()))
     colony::log::get("node")->warn("event=ready_file_failed path={}", ready_file);
   return std::optional<colony::dht::node_dht>{std::move(*dht)};
+}
+
+/// The shutdown checkpoint of every expert; false (logged) unless all of
+/// them were saved (each failing expert logs its own reason).
+bool checkpoint_all(caf::actor_system& sys, const colony::expert_host& host) {
+  auto log = colony::log::get("node");
+  auto total = host.experts.size();
+  std::string failure;
+  caf::scoped_actor self{sys};
+  self->request(host.server, std::chrono::seconds{120}, colony::save_atom::value)
+    .receive(
+      [&](uint64_t n) {
+        if (n == total)
+          log->info("event=checkpointed experts={}", n);
+        else
+          failure = std::to_string(total - n) + " of " + std::to_string(total)
+                    + " experts failed to save (see their event=checkpoint errors)";
+      },
+      [&](caf::error& err) { failure = colony::describe(err); });
+  if (failure.empty())
+    return true;
+  log->error("event=checkpoint_failed error=\"{}\"", failure);
+  std::cerr << "colony-node: error: shutdown checkpoint: " << failure << "\n";
+  return false;
 }
 
 int serve(const colony::node_config& cfg, const std::string& ready_file,
@@ -101,16 +126,12 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
     sigwait(&signals, &sig);
   }
   log->info("event=shutdown signal={}", sig);
-  caf::scoped_actor self{sys};
-  self->request(host->server, std::chrono::seconds{120}, colony::save_atom::value)
-    .receive([&](uint64_t n) { log->info("event=checkpointed experts={}", n); },
-             [&](caf::error& err) { log->error("event=checkpoint_failed error=\"{}\"",
-                                               colony::describe(err)); });
+  bool saved = checkpoint_all(sys, *host);
   if (*dht)
     colony::dht::stop_node_dht(sys, **dht);
   colony::net_guard::unpublish(sys, host->server, **guarded);
   colony::stop_expert_host(*host);
-  return sig < 0 ? 1 : 0;
+  return sig < 0 || !saved ? 1 : 0;
 }
 
 } // namespace

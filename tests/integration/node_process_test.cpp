@@ -1,6 +1,7 @@
 // colony-node as a separate OS process on 127.0.0.1, driven through
 // remote_expert: numbers against local modules built from the same config,
-// failure when the node is killed, checkpoint on SIGTERM and restore.
+// failure when the node is killed, checkpoint on SIGTERM and restore, and a
+// non-zero exit when a checkpoint dir is unusable at start or at shutdown.
 #include "tests/integration/integration_support.hpp"
 
 namespace colony::it {
@@ -194,6 +195,48 @@ TEST_F(NodeProcessTest, SigtermAfterUpdatesExitsPromptlyWithCheckpointsEveryTime
     EXPECT_LT(ms_since(start), 5000) << "round " << round;
     EXPECT_TRUE(std::filesystem::exists(ckpt + "/ffn.0.1.pt")) << "round " << round;
   }
+}
+
+TEST_F(NodeProcessTest, CheckpointDirUnderARegularFileFailsStartPromptly) {
+  temp_dir dir;
+  write_file(dir.file("plain"), "not a directory");
+  auto ckpt = dir.file("plain") + "/ckpt";
+  write_file(dir.file("node.yaml"), ffn_node_yaml(ckpt));
+  auto res = run_command({COLONY_NODE_BIN, "--config", dir.file("node.yaml")}, dir, 20s);
+  ASSERT_FALSE(res.timed_out) << "colony-node served with an unusable checkpoint dir";
+  EXPECT_EQ(res.exit_code, 1) << res.err;
+  EXPECT_NE(res.err.find("checkpoint.dir '" + ckpt + "': cannot create: Not a directory"),
+            std::string::npos)
+    << res.err;
+  EXPECT_EQ(res.out.find("listening"), std::string::npos) << res.out;
+  EXPECT_LT(res.took_ms, 10000);
+}
+
+TEST_F(NodeProcessTest, PartlyFailedShutdownCheckpointExitsNonZero) {
+  temp_dir dir;
+  auto ckpt = dir.file("ckpt");
+  auto other = dir.file("other");
+  write_file(dir.file("node.yaml"),
+             ffn_node_yaml(ckpt, "  - uid: ffn.1.0\n    module: {type: ffn, input_dim: 8}\n"
+                                 "    checkpoint: {dir: " + other + "}\n"));
+  node_process node{dir, dir.file("node.yaml"), "doomed"};
+  ASSERT_TRUE(node.ready()) << node.error();
+  // Tests run as root, where a read-only mode would not stop the writes:
+  // put a regular file where one group's checkpoint dir was.
+  std::filesystem::rename(other, dir.file("other.away"));
+  write_file(other, "in the way");
+  auto status = node.stop(SIGTERM, 10s);
+  ASSERT_TRUE(status.has_value()) << "no exit within 10 s after SIGTERM";
+  ASSERT_TRUE(WIFEXITED(*status)) << "status " << *status;
+  EXPECT_EQ(WEXITSTATUS(*status), 1) << node.log();
+  EXPECT_NE(node.log().find("shutdown checkpoint: 1 of 5 experts failed to save"),
+            std::string::npos)
+    << node.log();
+  EXPECT_NE(node.log().find("expert=ffn.1.0 event=checkpoint error="), std::string::npos)
+    << node.log();
+  for (auto uid : {"ffn.0.0", "ffn.0.1", "ffn.0.2", "ffn.0.3"})
+    EXPECT_TRUE(std::filesystem::exists(ckpt + "/" + uid + ".pt")) << uid;
+  EXPECT_TRUE(std::filesystem::is_empty(dir.file("other.away")));
 }
 
 } // namespace
