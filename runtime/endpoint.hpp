@@ -1,4 +1,6 @@
-// host:port endpoints of nodes and DHT peers.
+// host:port endpoints of nodes and DHT peers. An IPv6 host is stored
+// without brackets ("::1") and written with them ("[::1]:4000"), so that
+// parse_endpoint(ep.to_string()) == ep (DHT records store these strings).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +16,8 @@ struct endpoint {
   std::string host;
   uint16_t port = 0;
 
-  std::string to_string() const { return host + ":" + std::to_string(port); }
+  /// "HOST:PORT", or "[HOST]:PORT" when the host contains ':' (IPv6).
+  std::string to_string() const;
   friend bool operator==(const endpoint& a, const endpoint& b) {
     return a.port == b.port && a.host == b.host;
   }
@@ -29,7 +32,9 @@ typename Inspector::result_type inspect(Inspector& f, endpoint& x) {
   return f(caf::meta::type_name("endpoint"), x.host, x.port);
 }
 
-/// Parses "HOST:PORT" (port 1..65535); errc::bad_request naming the input.
+/// Parses "HOST:PORT" or "[IPV6ADDR]:PORT" (port 1..65535; the host is
+/// stored without brackets); errc::bad_request naming the input, e.g. for
+/// "[::1" or an unbracketed "::1:80".
 caf::expected<endpoint> parse_endpoint(const std::string& text);
 
 } // namespace colony
