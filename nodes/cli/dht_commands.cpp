@@ -1,7 +1,10 @@
 #include "nodes/cli/dht_commands.hpp"
 
+#include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 
@@ -55,6 +58,23 @@ void add_peer_options(CLI::App* cmd, dht_options& opts, bool peer_required) {
     ->check(CLI::Range(1, 3600000));
 }
 
+/// --ttl: a finite number of seconds in (0, max_ttl_s]; the message names
+/// the bound and the given text ("nan", "1e12", "0").
+CLI::Validator ttl_validator() {
+  return CLI::Validator(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      errno = 0;
+      double x = std::strtod(text.c_str(), &end);
+      bool number = !text.empty() && end == text.c_str() + text.size() && errno == 0;
+      if (number && std::isfinite(x) && x > 0 && x <= max_ttl_s)
+        return {};
+      return "must be a number of seconds in (0, " + std::to_string(max_ttl_s) + "], got "
+             + text;
+    },
+    "SECONDS");
+}
+
 } // namespace
 
 dht_subcommands add_dht_commands(CLI::App& app, dht_options& opts) {
@@ -66,9 +86,10 @@ dht_subcommands add_dht_commands(CLI::App& app, dht_options& opts) {
   cmds.store->add_option("VALUE", opts.value, "value")->required();
   cmds.store->add_option("--subkey", opts.subkey, "store as a dictionary entry")
     ->each([&opts](const std::string&) { opts.has_subkey = true; });
-  cmds.store->add_option("--ttl", opts.ttl_s, "seconds until the value expires")
+  cmds.store->add_option("--ttl", opts.ttl_s, "seconds until the value expires, in (0, "
+                                                + std::to_string(max_ttl_s) + "]")
     ->required()
-    ->check(CLI::PositiveNumber);
+    ->check(ttl_validator());
   add_peer_options(cmds.store, opts, true);
   cmds.get = dht->add_subcommand("get", "print the value(s) stored under KEY");
   cmds.get->add_option("KEY", opts.key, "key")->required();

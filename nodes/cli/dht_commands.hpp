@@ -3,6 +3,7 @@
 // SIGTERM), returns the exit code (0 ok, 2 failure) and prints one line
 // "colony: error: ..." on failure.
 //   colony dht store KEY VALUE [--subkey S] --ttl SECONDS --peer HOST:PORT
+//                    (SECONDS finite, in (0, max_ttl_s = 2592000])
 //   colony dht get KEY --peer HOST:PORT
 //   colony dht serve [--host H] [--port P] [--peer HOST:PORT]... [--ready-file F]
 //                    [--experts UID,... --expert-endpoint HOST:PORT]
@@ -17,6 +18,10 @@
 #include <caf/actor_system.hpp>
 
 namespace colony::cli {
+
+/// Largest accepted `dht store --ttl`: 30 days. The DHT's record store has
+/// no maximum of its own; this bound catches typos such as 1e12.
+constexpr int64_t max_ttl_s = 30 * 24 * 3600;
 
 struct dht_options {
   std::vector<std::string> peers; ///< initial peers (HOST:PORT)
