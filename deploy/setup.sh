@@ -11,6 +11,7 @@ packages=(
   libtorch-dev               # LibTorch 1.13.1 (CPU)
   libopenblas0-openmp        # fast BLAS for torch (else ~30x slower matmul)
   libprotobuf-dev protobuf-compiler
+  python3-protobuf           # tests: Python decodes/encodes Colony's wire bytes
   libspdlog-dev
   libyaml-cpp-dev            # node configs
   libcli11-dev               # command lines

@@ -1,13 +1,22 @@
-// colony: command-line client of a running swarm (torch-free, starts fast).
-//   colony expert info    --node HOST:PORT --uid UID
-//   colony expert forward --node HOST:PORT --uid UID --batch N
-//   colony expert list    --node HOST:PORT
+// colony: command-line client of a running swarm. Torch is used only to read
+// and write torch.save files (nodes/cli/tensor_files.cpp).
+//   colony expert info     --node HOST:PORT --uid UID
+//   colony expert forward  --node HOST:PORT --uid UID [--batch N] [--seq-len L] [--repeat R]
+//   colony expert forward  --node HOST:PORT --uid UID --input F.pt [--input F2.pt]... [--output O.pt]
+//   colony expert backward --node HOST:PORT --uid UID --input F.pt... --grad G.pt... [--output O.pt]
+//   colony expert list     --node HOST:PORT
+//   colony tensor encode   --input F.pt --output F.bin [--compression none|float16|uint8]
+//   colony tensor decode   --input F.bin --output F.pt
 //   colony dht store KEY VALUE [--subkey S] --ttl SECONDS --peer HOST:PORT
 //   colony dht get KEY --peer HOST:PORT
 //   colony dht serve [--host H] [--port P] [--peer HOST:PORT]... [--ready-file F]
 //   colony experts list PREFIX --peer HOST:PORT
+// HOST:PORT may be [IPV6ADDR]:PORT. .pt files are torch.save files of a
+// tensor or a list/tuple of tensors (outputs: one tensor, or a list of
+// several); F.bin holds the colony.v1.Tensor bytes Colony sends.
 // Exit codes: 0 ok, 2 the operation failed (one line "colony: error: ..."),
-// any other non-zero code: bad usage (reported by CLI11).
+// any other non-zero code: bad usage (reported by CLI11; an unknown
+// subcommand is named, with the valid ones).
 #include <csignal>
 #include <iostream>
 
@@ -16,33 +25,20 @@
 
 #include "nodes/cli/commands.hpp"
 #include "nodes/cli/dht_commands.hpp"
+#include "nodes/cli/usage.hpp"
 #include "runtime/system_config.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"colony: talk to a Colony swarm"};
+  CLI::App app{"colony: talk to a Colony swarm", "colony"};
   app.require_subcommand(1);
   colony::cli::options opts;
-  auto add_common = [&](CLI::App* cmd) {
-    cmd->add_option("--node", opts.node, "HOST:PORT of a colony-node")->required();
-    cmd->add_option("--timeout-ms", opts.timeout_ms, "per-call timeout")->check(CLI::Range(1, 3600000));
-  };
-  auto expert = app.add_subcommand("expert", "talk to experts on a node");
-  expert->require_subcommand(1);
-  auto info = expert->add_subcommand("info", "print an expert's schema and counters");
-  add_common(info);
-  info->add_option("--uid", opts.uid, "expert uid")->required();
-  auto fwd = expert->add_subcommand("forward", "send a random batch, print shape and time");
-  add_common(fwd);
-  fwd->add_option("--uid", opts.uid, "expert uid")->required();
-  fwd->add_option("--batch", opts.batch, "batch size")->check(CLI::Range(1, 1 << 20));
-  fwd->add_option("--seq-len", opts.seq_len, "length of '*' dims (sequence experts)")
-    ->check(CLI::Range(1, 1 << 16));
-  fwd->add_option("--repeat", opts.repeat, "calls to time")->check(CLI::Range(1, 100000));
-  auto list = expert->add_subcommand("list", "list the uids a node serves");
-  add_common(list);
+  auto expert = colony::cli::add_expert_commands(app, opts);
   colony::cli::dht_options dht_opts;
   auto dht = colony::cli::add_dht_commands(app, dht_opts);
-  CLI11_PARSE(app, argc, argv);
+  if (auto rc = colony::cli::parse_command_line(app, argc, argv))
+    return *rc;
+  if (colony::cli::offline(expert))
+    return colony::cli::run_tensor_command(expert, opts);
 
   // `dht serve` waits for SIGINT/SIGTERM in sigwait: block them before any
   // thread starts, so that every thread inherits the mask.
@@ -58,9 +54,5 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   if (dht.any_parsed())
     return colony::cli::run_dht_command(sys, dht, dht_opts, signals);
-  if (info->parsed())
-    return colony::cli::cmd_expert_info(sys, opts);
-  if (fwd->parsed())
-    return colony::cli::cmd_expert_forward(sys, opts);
-  return colony::cli::cmd_expert_list(sys, opts);
+  return colony::cli::run_expert_command(sys, expert, opts);
 }
