@@ -159,7 +159,9 @@ int print_info(const expert_info& info) {
             << "\nforward_samples: " << info.forward_samples
             << "\nbackward_samples: " << info.backward_samples
             << "\nforward_batches: " << info.forward_batches
-            << "\nbackward_batches: " << info.backward_batches << std::endl;
+            << "\nbackward_batches: " << info.backward_batches
+            << "\nexpired_requests: " << info.expired_requests
+            << "\nexpired_rows: " << info.expired_rows << std::endl;
   return 0;
 }
 

@@ -1,5 +1,6 @@
-// colony: command-line client of a running swarm. Torch is used only to read
-// and write torch.save files (nodes/cli/tensor_files.cpp).
+// colony: command-line client of a running swarm, torch-free so that it
+// starts fast. Commands that read or write torch.save files run colony-pt
+// (nodes/cli/pt_main.cpp, next to this binary) for that part.
 //   colony expert info     --node HOST:PORT --uid UID
 //   colony expert forward  --node HOST:PORT --uid UID [--batch N] [--seq-len L] [--repeat R]
 //   colony expert forward  --node HOST:PORT --uid UID --input F.pt [--input F2.pt]... [--output O.pt]

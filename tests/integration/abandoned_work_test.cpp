@@ -47,6 +47,16 @@ TEST(AbandonedWorkTest, ExpiredRowsAreDroppedAndTheLiveClientIsServed) {
   // all 44.
   EXPECT_EQ(info->forward_samples + info->expired_rows, 44u);
   EXPECT_LT(info->forward_samples, 44u);
+  // `colony expert info` shows the counters.
+  temp_dir dir;
+  auto cli = run_command({COLONY_CLI_BIN, "expert", "info", "--node", node.where().to_string(),
+                          "--uid", "slow.0.0"},
+                         dir);
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("expired_requests: 1\n"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("expired_rows: " + std::to_string(info->expired_rows)),
+            std::string::npos)
+    << cli.out;
 }
 
 TEST(AbandonedWorkTest, RefusedChunksReportTheLimitPromptly) {
