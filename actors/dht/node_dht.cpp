@@ -20,10 +20,11 @@ peer_config peer_config_of(const dht_config& cfg) {
 
 caf::expected<node_dht> start_node_dht(caf::actor_system& sys, const dht_config& cfg,
                                        const std::vector<std::string>& uids,
-                                       const endpoint& expert_ep) {
+                                       const endpoint& expert_ep,
+                                       const net_guard::guard_config& guard) {
   if (auto items = declaration_items(uids, expert_ep, 0); !items)
     return items.error();
-  auto peer = start_io_peer(sys, peer_config_of(cfg), cfg.initial_peers);
+  auto peer = start_io_peer(sys, peer_config_of(cfg), cfg.initial_peers, {}, guard);
   if (!peer)
     return peer.error();
   log::get("dht")->info("event=dht_ready endpoint={} table={} experts={}",

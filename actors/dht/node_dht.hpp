@@ -28,10 +28,12 @@ peer_config peer_config_of(const dht_config& cfg);
 /// Starts the node's peer per `cfg` and, if `uids` is not empty, declares
 /// them at `expert_ep` every cfg.update_period(). Fails like start_io_peer
 /// (bootstrap_failed naming the initial peers, io_failed, ...) or with
-/// bad_request for an invalid uid, before declaring anything.
+/// bad_request for an invalid uid, before declaring anything. The peer's
+/// port is behind a guard configured by `guard`.
 caf::expected<node_dht> start_node_dht(caf::actor_system& sys, const dht_config& cfg,
                                        const std::vector<std::string>& uids,
-                                       const endpoint& expert_ep);
+                                       const endpoint& expert_ep,
+                                       const net_guard::guard_config& guard = {});
 
 /// Stops the declarer and the peer.
 void stop_node_dht(caf::actor_system& sys, node_dht& x);

@@ -36,7 +36,7 @@ start_dht(caf::actor_system& sys, const colony::node_config& cfg, const colony::
   std::vector<std::string> uids;
   for (const auto& [uid, expert] : host.experts)
     uids.push_back(uid);
-  auto dht = colony::dht::start_node_dht(sys, *cfg.dht, uids, where);
+  auto dht = colony::dht::start_node_dht(sys, *cfg.dht, uids, where, cfg.guard);
   if (!dht)
     return dht.error();
   std::cout << "colony-node dht on " << dht->peer.ep.to_string() << std::endl;

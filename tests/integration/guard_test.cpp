@@ -254,3 +254,43 @@ TEST(GuardDhtTest, DhtServeSurvivesOversizedHeaders) {
 
 } // namespace
 } // namespace colony::it
+
+namespace colony::it {
+namespace {
+
+TEST(GuardConfigTest, NodeGuardSectionAppliesToItsDhtPortToo) {
+  temp_dir dir;
+  write_file(dir.file("node.yaml"), ffn_node_yaml() + R"(dht:
+  port: 0
+guard:
+  max_connections_per_source: 2
+)");
+  auto dht_ready = dir.file("dht.ready");
+  exec_spec spec{{COLONY_NODE_BIN, "--config", dir.file("node.yaml"), "--dht-ready-file",
+                  dht_ready},
+                 dir.file("node.out"), dir.file("node.err")};
+  auto pid = spawn_process(spec);
+  auto deadline = steady::now() + 20s;
+  while (!std::filesystem::exists(dht_ready) && steady::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  auto text = read_file(dht_ready);
+  while (!text.empty() && text.back() == '\n')
+    text.pop_back();
+  auto ep = parse_endpoint(text);
+  int refused = -1;
+  if (ep) {
+    auto fds = attack(ep->port, 5, [](int) { return std::string{}; });
+    refused = 0;
+    for (auto fd : fds)
+      refused += fd < 0 || closed_by_peer(fd, 300ms);
+    close_all(fds);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(ep) << "no DHT endpoint: " << read_file(dir.file("node.err"));
+  EXPECT_EQ(refused, 3) << "5 connections from one source with a cap of 2";
+}
+
+} // namespace
+} // namespace colony::it
