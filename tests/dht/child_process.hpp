@@ -52,6 +52,9 @@ public:
 
   bool started() const { return pid_ > 0; }
 
+  /// The process id, or -1 once reaped (or when the start failed).
+  pid_t pid() const { return pid_; }
+
   /// Sends `sig` and, for SIGKILL/SIGTERM, reaps the process (at most 10 s).
   void kill(int sig) {
     if (pid_ <= 0)

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "runtime/net_guard/basp_guard.hpp"
+#include "tests/dht/child_process.hpp"
 #include "tests/integration/integration_support.hpp"
 
 namespace colony::it {
@@ -220,20 +221,17 @@ TEST_F(GuardTest, RandomGarbageConnectionsAreCutWithoutGrowth) {
   ASSERT_TRUE(ok(remote.info()));
 }
 
+using dht::testing::child_process;
+
 TEST(GuardDhtTest, DhtServeSurvivesOversizedHeaders) {
   temp_dir dir;
   auto ready = dir.file("dht.ready");
-  exec_spec spec{{COLONY_CLI_BIN, "dht", "serve", "--ready-file", ready},
-                 dir.file("dht.out"), dir.file("dht.err")};
-  auto pid = spawn_process(spec);
-  auto deadline = steady::now() + 20s;
-  while (!std::filesystem::exists(ready) && steady::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  auto text = read_file(ready);
-  while (!text.empty() && text.back() == '\n')
-    text.pop_back();
+  child_process serve{{COLONY_CLI_BIN, "dht", "serve", "--ready-file", ready},
+                      dir.file("dht.out"), dir.file("dht.err")};
+  auto text = child_process::wait_file(ready, 20s).value_or("");
   auto ep = parse_endpoint(text);
-  ASSERT_TRUE(ep) << "dht serve did not start: " << read_file(dir.file("dht.err"));
+  ASSERT_TRUE(ep) << "dht serve did not start: " << serve.err();
+  auto pid = serve.pid();
   auto before = rss_mib(pid);
   auto fds = attack(ep->port, 100, [](int) { return basp_header(0xFFFFFFFFu); });
   int closed = 0;
@@ -242,9 +240,6 @@ TEST(GuardDhtTest, DhtServeSurvivesOversizedHeaders) {
   auto peak = rss_mib(pid);
   close_all(fds);
   auto get = run_command({COLONY_CLI_BIN, "dht", "get", "some.key", "--peer", text}, dir);
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
   EXPECT_EQ(closed, 100);
   EXPECT_LT(peak - before, 32.0);
   // Not found is exit 2 with a "not found" line; unreachable would say so.
@@ -266,29 +261,16 @@ guard:
   max_connections_per_source: 2
 )");
   auto dht_ready = dir.file("dht.ready");
-  exec_spec spec{{COLONY_NODE_BIN, "--config", dir.file("node.yaml"), "--dht-ready-file",
-                  dht_ready},
-                 dir.file("node.out"), dir.file("node.err")};
-  auto pid = spawn_process(spec);
-  auto deadline = steady::now() + 20s;
-  while (!std::filesystem::exists(dht_ready) && steady::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  auto text = read_file(dht_ready);
-  while (!text.empty() && text.back() == '\n')
-    text.pop_back();
-  auto ep = parse_endpoint(text);
-  int refused = -1;
-  if (ep) {
-    auto fds = attack(ep->port, 5, [](int) { return std::string{}; });
-    refused = 0;
-    for (auto fd : fds)
-      refused += fd < 0 || closed_by_peer(fd, 300ms);
-    close_all(fds);
-  }
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(ep) << "no DHT endpoint: " << read_file(dir.file("node.err"));
+  child_process node{{COLONY_NODE_BIN, "--config", dir.file("node.yaml"), "--dht-ready-file",
+                      dht_ready},
+                     dir.file("node.out"), dir.file("node.err")};
+  auto ep = parse_endpoint(child_process::wait_file(dht_ready, 20s).value_or(""));
+  ASSERT_TRUE(ep) << "no DHT endpoint: " << node.err();
+  auto fds = attack(ep->port, 5, [](int) { return std::string{}; });
+  int refused = 0;
+  for (auto fd : fds)
+    refused += fd < 0 || closed_by_peer(fd, 300ms);
+  close_all(fds);
   EXPECT_EQ(refused, 3) << "5 connections from one source with a cap of 2";
 }
 
