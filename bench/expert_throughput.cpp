@@ -27,8 +27,6 @@
 #include "runtime/system_config.hpp"
 
 using namespace colony;
-
-#include "bench/guard_and_deadlines.hpp"
 using bench_clock = std::chrono::steady_clock;
 
 namespace {
@@ -161,10 +159,12 @@ void codec_figures() {
               codec_rate * nbytes / 1e9, memcpy_rate * nbytes / 1e9, codec_rate / memcpy_rate);
 }
 
+/// Round trips (ms, sorted) of `calls` forwards of `rows` x 1024 to `name`
+/// after 10 warm-up calls; {0.0} when one fails.
 std::vector<double> round_trips(node_connections& conns, const endpoint& ep, const char* name,
-                                int calls) {
+                                int calls, int64_t rows = 1) {
   remote_expert e{conns, ep, name, std::chrono::seconds{10}};
-  auto x = wire::encode_tensor(torch::randn({1, dim}));
+  auto x = wire::encode_tensor(torch::randn({rows, dim}));
   std::vector<double> ms;
   for (int i = 0; i < calls + 10; ++i) {
     auto start = bench_clock::now();
@@ -180,6 +180,10 @@ std::vector<double> round_trips(node_connections& conns, const endpoint& ep, con
   return ms;
 }
 
+/// Median and 99th percentile of a sorted sample.
+double median(const std::vector<double>& v) { return v[v.size() / 2]; }
+double p99(const std::vector<double>& v) { return v[v.size() * 99 / 100]; }
+
 void round_trip_figures(node_connections& conns, const endpoint& ep, expert::expert_state& st,
                         int calls) {
   auto x = torch::randn({1, dim});
@@ -192,19 +196,19 @@ void round_trip_figures(node_connections& conns, const endpoint& ep, expert::exp
   std::sort(local.begin(), local.end());
   auto ffn = round_trips(conns, ep, uid, calls);
   auto nop = round_trips(conns, ep, "nop.0", calls);
-  auto med = [](const std::vector<double>& v) { return v[v.size() / 2]; };
-  auto p99 = [](const std::vector<double>& v) { return v[v.size() * 99 / 100]; };
   std::printf("\nbatch-1 forward, %d calls each (target: round trip median <= 1 ms):\n", calls);
-  std::printf("  ffn expert over loopback: median %.3f ms, p99 %.3f ms\n", med(ffn), p99(ffn));
+  std::printf("  ffn expert over loopback: median %.3f ms, p99 %.3f ms\n", median(ffn), p99(ffn));
   std::printf("  same ffn called locally:  median %.3f ms, p99 %.3f ms"
-              " (memory-bound: 32 MiB of weights per call)\n", med(local), p99(local));
-  std::printf("  identity expert (transport only): median %.3f ms, p99 %.3f ms\n", med(nop),
+              " (memory-bound: 32 MiB of weights per call)\n", median(local), p99(local));
+  std::printf("  identity expert (transport only): median %.3f ms, p99 %.3f ms\n", median(nop),
               p99(nop));
   std::printf("  transport overhead of the ffn call: %.3f ms (%.2fx the local call)\n",
-              med(ffn) - med(local), med(ffn) / med(local));
+              median(ffn) - median(local), median(ffn) / median(local));
 }
 
 } // namespace
+
+#include "bench/guard_and_deadlines.hpp"
 
 int main(int argc, char** argv) {
   double budget = 1.0;

@@ -1,4 +1,5 @@
-// bench/expert_throughput, part 2 (included once by expert_throughput.cpp):
+// bench/expert_throughput, part 2 (included once by expert_throughput.cpp,
+// after its helpers round_trips, median and p99):
 //   - the guard's cost: the same identity expert published by CAF directly
 //     and behind a basp_guard, batch-1 and 256 KiB round trips;
 //   - abandoned work: on an expert that takes 20 ms per batch of 16 rows
@@ -17,36 +18,14 @@ namespace bench_extra {
 
 using namespace colony;
 
-inline double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-inline double p99_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() * 99 / 100];
-}
-
-/// Round trips (ms) of `calls` forwards of `rows` x 1024 through `ep`, from
-/// an actor system of its own (CAF keeps one route per node: a second
-/// connection from the same system to the same node would not be used).
+/// round_trips() to nop.0 at `ep` from an actor system of its own (CAF
+/// keeps one route per node: a second connection from the same system to
+/// the same node would not be used).
 inline std::vector<double> trips(const endpoint& ep, int64_t rows, int calls) {
   system_config cfg;
   caf::actor_system sys{cfg};
   node_connections conns{sys};
-  remote_expert e{conns, ep, "nop.0", std::chrono::seconds{10}};
-  auto x = wire::encode_tensor(torch::randn({rows, 1024}));
-  std::vector<double> ms;
-  for (int i = 0; i < calls + 10; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    if (!e.forward({tensor_blob{*x}}))
-      return {0.0};
-    if (i >= 10)
-      ms.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-          .count());
-  }
-  return ms;
+  return round_trips(conns, ep, "nop.0", calls, rows);
 }
 
 inline void guard_figures(int calls) {
@@ -75,8 +54,8 @@ inline void guard_figures(int calls) {
     auto g = trips(endpoint{"127.0.0.1", (*guarded)->port()}, rows, calls);
     std::printf("  %4ld x 1024 float32: direct median %.3f ms p99 %.3f | guarded median %.3f"
                 " ms p99 %.3f | %+.3f ms per round trip\n",
-                static_cast<long>(rows), median_of(d), p99_of(d), median_of(g), p99_of(g),
-                median_of(g) - median_of(d));
+                static_cast<long>(rows), median(d), p99(d), median(g), p99(g),
+                median(g) - median(d));
   }
   net_guard::unpublish(server_sys, host->server, **guarded);
   server_sys.middleman().unpublish(host->server, *direct);
