@@ -13,7 +13,7 @@ std::vector<batch_queue::expired> batch_queue::drop_expired(clock::time_point no
   std::vector<expired> out;
   for (auto i = items_.begin(); i != items_.end();) {
     if (i->deadline < now) {
-      out.push_back(expired{i->id, i->rows - i->taken});
+      out.push_back(expired{i->id, i->rows - i->taken, i->arrived});
       i = items_.erase(i);
     } else {
       ++i;

@@ -42,10 +42,12 @@ public:
   void push(uint64_t id, int64_t rows, uint64_t shape_key, clock::time_point arrived,
             clock::time_point deadline = clock::time_point::max());
 
-  /// A request removed by drop_expired: its id and the rows not computed.
+  /// A request removed by drop_expired: its id, the rows not computed and
+  /// when it arrived.
   struct expired {
     uint64_t id;
     int64_t rows_left;
+    clock::time_point arrived;
   };
 
   /// Removes every request whose deadline is before `now`, also one that

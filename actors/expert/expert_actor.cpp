@@ -78,9 +78,6 @@ struct pending_request {
   caf::typed_response_promise<backward_reply> bwd;
   /// The requester: chunks of large outputs go to it before the reply.
   caf::strong_actor_ptr sender;
-  /// Arrival + the request's budget_ms (max: none).
-  clock::time_point deadline = clock::time_point::max();
-  clock::time_point arrived;
 
   void fail(const caf::error& err) {
     if (kind == fwd_kind)
@@ -155,14 +152,16 @@ struct expert_actor_state {
     return caf::none;
   }
 
-  /// Queues an admitted request and tells the dispatcher when its queue
-  /// stops being empty.
-  void enqueue(expert_pointer self, pending_request req) {
+  /// Queues an admitted request that arrived at `arrived` and is wanted
+  /// until `deadline`, and tells the dispatcher when its queue stops being
+  /// empty.
+  void enqueue(expert_pointer self, pending_request req, clock::time_point arrived,
+               clock::time_point deadline) {
     auto id = next_id++;
     auto kind = req.kind;
     auto& q = queues[kind];
     bool was_empty = q.empty();
-    q.push(id, req.inputs[0].size(0), shape_key(req.inputs), req.arrived, req.deadline);
+    q.push(id, req.inputs[0].size(0), shape_key(req.inputs), arrived, deadline);
     req.sender = self->current_sender();
     pending.emplace(id, std::move(req));
     if (was_empty)
@@ -201,10 +200,9 @@ struct expert_actor_state {
   void drop_expired(uint8_t kind) {
     auto now = clock::now();
     for (auto& e : queues[kind].drop_expired(now)) {
-      auto i = pending.find(e.id);
-      if (i == pending.end())
+      if (pending.count(e.id) == 0)
         continue;
-      auto waited_ms = std::chrono::duration<double, std::milli>(now - i->second.arrived).count();
+      auto waited_ms = std::chrono::duration<double, std::milli>(now - e.arrived).count();
       expired_requests += 1;
       expired_rows += static_cast<uint64_t>(std::max<int64_t>(e.rows_left, 0));
       log->debug("expert={} op={} event=expired rows_left={} waited_ms={:.0f}", st->uid(),
@@ -368,15 +366,15 @@ struct expert_actor_state {
 template <class Reply>
 caf::result<Reply> admit_and_queue(expert_pointer self, pending_request p, uint32_t budget_ms,
                                    caf::typed_response_promise<Reply> pending_request::*slot) {
-  p.arrived = clock::now();
-  if (budget_ms > 0)
-    p.deadline = p.arrived + std::chrono::milliseconds{budget_ms};
+  auto arrived = clock::now();
+  auto deadline = budget_ms > 0 ? arrived + std::chrono::milliseconds{budget_ms}
+                                : clock::time_point::max();
   if (auto err = self->state.admit(p))
     return err;
   // A promise takes over the response: create it only once admitted.
   p.*slot = self->make_response_promise<Reply>();
   auto promise = p.*slot;
-  self->state.enqueue(self, std::move(p));
+  self->state.enqueue(self, std::move(p), arrived, deadline);
   return promise;
 }
 

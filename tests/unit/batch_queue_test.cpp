@@ -42,6 +42,7 @@ TEST(BatchQueueTest, DropsExpiredRequestsAndTheirRowsLeft) {
   ASSERT_EQ(dropped.size(), 2u);
   EXPECT_EQ(dropped[0].id, 1u);
   EXPECT_EQ(dropped[0].rows_left, 6);
+  EXPECT_EQ(dropped[0].arrived, at(0));
   EXPECT_EQ(dropped[1].id, 3u);
   EXPECT_EQ(dropped[1].rows_left, 5);
   // The next batch carries only rows somebody waits for.
