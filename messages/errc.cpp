@@ -21,6 +21,11 @@ std::string to_string(errc x) {
     case errc::not_found: return "not_found";
     case errc::bootstrap_failed: return "bootstrap_failed";
     case errc::too_few_experts: return "too_few_experts";
+    case errc::expert_restarting: return "expert_restarting";
+    case errc::injected_failure: return "injected_failure";
+    case errc::unauthorized: return "unauthorized";
+    case errc::diverged: return "diverged";
+    case errc::gave_up: return "gave_up";
   }
   return "errc(" + std::to_string(static_cast<int>(x)) + ")";
 }

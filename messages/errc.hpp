@@ -29,6 +29,11 @@ enum class errc : uint8_t {
   not_found = 12,        ///< a DHT key or expert is not present
   bootstrap_failed = 13, ///< no initial DHT peer answered
   too_few_experts = 14,  ///< a sample got fewer than k_min expert answers
+  expert_restarting = 15, ///< the expert crashed and its supervisor is rebuilding it
+  injected_failure = 16,  ///< a request failed on purpose (faults: config)
+  unauthorized = 17,      ///< a control request without the node's token
+  diverged = 18,          ///< an expert's parameters became NaN/Inf
+  gave_up = 19,           ///< a supervisor exceeded its restart intensity
 };
 
 /// The CAF error category atom of `errc`.

@@ -1,5 +1,6 @@
 #include "messages/registry.hpp"
 
+#include "messages/control_messages.hpp"
 #include "messages/dht_messages.hpp"
 #include "messages/errc.hpp"
 #include "messages/expert_messages.hpp"
@@ -42,6 +43,16 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<dht_get_result>("colony.dht_get_result");
   cfg.add_message_type<dht_get_reply>("colony.dht_get_reply");
   cfg.add_message_type<dht_peer_stats>("colony.dht_peer_stats");
+  cfg.add_message_type<tree_entry>("colony.tree_entry");
+  cfg.add_message_type<std::vector<tree_entry>>("colony.tree_entries");
+  cfg.add_message_type<node_status>("colony.node_status");
+  cfg.add_message_type<expert_spec_msg>("colony.expert_spec_msg");
+  cfg.add_message_type<ctl_spawn>("colony.ctl_spawn");
+  cfg.add_message_type<ctl_stop>("colony.ctl_stop");
+  cfg.add_message_type<ctl_uids>("colony.ctl_uids");
+  cfg.add_message_type<ctl_status>("colony.ctl_status");
+  cfg.add_message_type<ctl_logs>("colony.ctl_logs");
+  cfg.add_message_type<ctl_log_lines>("colony.ctl_log_lines");
   cfg.add_error_category(errc_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            auto name = to_string(static_cast<errc>(code));
