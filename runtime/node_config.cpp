@@ -272,6 +272,25 @@ caf::error parse_liveness_section(const YAML::Node& yaml, node_config& cfg) {
   return r.error();
 }
 
+/// Present = enabled (an empty `control:` counts as absent, like every
+/// null value in the config).
+caf::error parse_control_section(const YAML::Node& yaml, node_config& cfg) {
+  if (absent(yaml))
+    return {};
+  auto& c = cfg.control;
+  c.enabled = true;
+  map_reader r{yaml, "control", {"host", "port", "token_file"}};
+  r.text("host", c.host, true)
+    .integer("port", 0, c.port)
+    .require("token_file")
+    .text("token_file", c.token_file, true);
+  return r.error();
+}
+
+caf::error parse_faults_section(const YAML::Node& yaml, node_config& cfg) {
+  return parse_node_faults(yaml, cfg.faults);
+}
+
 /// Every top-level section; adding one is a parse function plus a row here.
 const section sections[] = {
   {"node", parse_node_section},
@@ -281,6 +300,7 @@ const section sections[] = {
   {"trainers", parse_trainers_section},
   {"guard", parse_guard_section},
   {"liveness", parse_liveness_section},
+  {"control", parse_control_section},
 };
 
 caf::error parse_root(const YAML::Node& root, node_config& cfg) {

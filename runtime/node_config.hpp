@@ -12,6 +12,7 @@
 #include <caf/expected.hpp>
 
 #include "messages/wire/tensor_codec.hpp"
+#include "runtime/control_config.hpp"
 #include "runtime/liveness_config.hpp"
 #include "runtime/net_guard/guard_config.hpp"
 
@@ -103,6 +104,8 @@ struct node_config {
   net_guard::guard_config guard;
   /// Liveness pings of the nodes its trainers call (section `liveness:`).
   liveness_config liveness;
+  /// The control port (section `control:`; absent = none).
+  control_config control;
   /// The `trainers:` section as YAML text (parsed by actors/trainer's
   /// trainer_config, which the runtime layer cannot see); empty = none.
   std::string trainers_yaml;
