@@ -32,6 +32,7 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/expected.hpp>
 
@@ -133,3 +134,6 @@ using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
 // then exits with the same reason. Its children never outlive it.
 
 } // namespace colony::supervision
+
+// add_child sends a child_spec (it holds a std::function) in a local message.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(colony::supervision::child_spec)
