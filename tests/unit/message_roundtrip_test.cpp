@@ -10,6 +10,7 @@
 #include <caf/message.hpp>
 #include <caf/type_erased_value.hpp>
 
+#include "messages/control_messages.hpp"
 #include "messages/errc.hpp"
 #include "messages/expert_messages.hpp"
 #include "messages/gate_messages.hpp"
@@ -148,6 +149,59 @@ TEST_F(MessageRoundTrip, GateRequestsAndRepliesWithRouting) {
   expect_round_trip(gate_forward_reply{blob(binary_bytes()), r, st});
   expect_round_trip(gate_backward_request{blob("x"), blob(binary_bytes()), r});
   expect_round_trip(gate_backward_reply{blob(binary_bytes()), {1, 0, 1, 0}, st});
+}
+
+TEST_F(MessageRoundTrip, ControlMessagesRoundTrip) {
+  tree_entry e{"node/experts/ffn.3/ffn.3.0", "worker", "restarting", "transient", 3, 0.25,
+               "colony:diverged: \"nan\" in w", {{"updates", "17"}, {"queue", "2"}}};
+  auto entry = round_trip(e);
+  EXPECT_EQ(entry.path, e.path);
+  EXPECT_EQ(entry.restart, "transient");
+  EXPECT_EQ(entry.restarts, 3u);
+  EXPECT_EQ(entry.uptime_s, 0.25);
+  EXPECT_EQ(entry.last_exit, e.last_exit);
+  EXPECT_EQ(entry.details, e.details);
+  expect_round_trip(std::vector<tree_entry>{e, tree_entry{}});
+  expect_round_trip(node_status{"127.0.0.1:4000", 99.5, {e, e}});
+  expert_spec_msg spec;
+  spec.max_batch_size = 64;
+  spec.module_type = "ffn";
+  spec.module_params = {{"dim", 1024}, {"dropout", 0.1}};
+  spec.module_seed = 1ull << 40;
+  spec.optimizer_type = "sgd";
+  spec.optimizer_params = {{"lr", 0.05}, {"warmup_steps", 10}};
+  spec.checkpoint_dir = "/tmp/c";
+  spec.checkpoint_every_updates = 100;
+  spec.checkpoint_load = false;
+  spec.checkpoint_on_mismatch = "fresh";
+  auto s = round_trip(spec);
+  EXPECT_EQ(s.module_params, spec.module_params);
+  EXPECT_EQ(s.optimizer_params, spec.optimizer_params);
+  EXPECT_EQ(s.module_seed, spec.module_seed);
+  EXPECT_FALSE(s.checkpoint_load);
+  expect_round_trip(spec);
+  auto spawn = round_trip(ctl_spawn{"tok" + binary_bytes(), "ffn.3", 8, spec});
+  EXPECT_EQ(spawn.token, "tok" + binary_bytes());
+  EXPECT_EQ(spawn.count, 8u);
+  EXPECT_EQ(spawn.spec.optimizer_type, "sgd");
+  expect_round_trip(ctl_stop{"tok", {"ffn.3.0", "ffn.3.1"}});
+  expect_round_trip(ctl_uids{{"ffn.3.4", "ffn.3.5"}});
+  expect_round_trip(ctl_status{"tok"});
+  auto logs = round_trip(ctl_logs{"tok", 1ull << 50, 77});
+  EXPECT_EQ(logs.after, 1ull << 50);
+  EXPECT_EQ(logs.max_lines, 77u);
+  auto lines = round_trip(ctl_log_lines{{"a=1", "", "b=\"x y\""}, 42, 7});
+  EXPECT_EQ(lines.lines, (std::vector<std::string>{"a=1", "", "b=\"x y\""}));
+  EXPECT_EQ(lines.next, 42u);
+  EXPECT_EQ(lines.missed, 7u);
+  auto msg = caf::make_message(ctl_status{"t"}, ctl_logs{}, ctl_uids{}, node_status{},
+                               ctl_spawn{}, ctl_stop{}, ctl_log_lines{}, expert_spec_msg{});
+  EXPECT_EQ(caf::to_string(round_trip(msg)), caf::to_string(msg));
+  for (auto name : {"colony.tree_entry", "colony.tree_entries", "colony.node_status",
+                    "colony.expert_spec_msg", "colony.ctl_spawn", "colony.ctl_stop",
+                    "colony.ctl_uids", "colony.ctl_status", "colony.ctl_logs",
+                    "colony.ctl_log_lines"})
+    EXPECT_EQ(cfg_.value_factories_by_name.count(name), 1u) << name;
 }
 
 TEST_F(MessageRoundTrip, ColonyErrorKeepsCodeAndContext) {
