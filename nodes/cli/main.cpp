@@ -12,6 +12,14 @@
 //   colony dht get KEY --peer HOST:PORT
 //   colony dht serve [--host H] [--port P] [--peer HOST:PORT]... [--ready-file F]
 //   colony experts list PREFIX --peer HOST:PORT
+//   colony ctl spawn  --node HOST:PORT --prefix ffn.3 --count 8 [--spec FILE.yaml] --token-file F
+//   colony ctl stop   --node HOST:PORT --uid UID [--uid UID]... --token-file F
+//   colony ctl status --node HOST:PORT --token-file F
+//   colony ctl logs   --node HOST:PORT --token-file F [--follow] [--lines N] [--for-seconds S]
+// `ctl` commands talk to a node's control port (its control: section) with
+// the token in --token-file (default $COLONY_CTL_TOKEN_FILE, mode 0600);
+// spawn without --spec copies the spec of the node's group with that
+// prefix (nodes/cli/ctl_commands.hpp).
 // HOST:PORT may be [IPV6ADDR]:PORT. .pt files are torch.save files of a
 // tensor or a list/tuple of tensors (outputs: one tensor, or a list of
 // several); F.bin holds the colony.v1.Tensor bytes Colony sends.
@@ -25,6 +33,7 @@
 #include <caf/all.hpp>
 
 #include "nodes/cli/commands.hpp"
+#include "nodes/cli/ctl_commands.hpp"
 #include "nodes/cli/dht_commands.hpp"
 #include "nodes/cli/usage.hpp"
 #include "runtime/system_config.hpp"
@@ -36,18 +45,20 @@ int main(int argc, char** argv) {
   auto expert = colony::cli::add_expert_commands(app, opts);
   colony::cli::dht_options dht_opts;
   auto dht = colony::cli::add_dht_commands(app, dht_opts);
+  colony::cli::ctl_options ctl_opts;
+  auto ctl = colony::cli::add_ctl_commands(app, ctl_opts);
   if (auto rc = colony::cli::parse_command_line(app, argc, argv))
     return *rc;
   if (colony::cli::offline(expert))
     return colony::cli::run_tensor_command(expert, opts);
 
-  // `dht serve` waits for SIGINT/SIGTERM in sigwait: block them before any
-  // thread starts, so that every thread inherits the mask.
+  // `dht serve` and `ctl logs --follow` wait for SIGINT/SIGTERM in sigwait:
+  // block them before any thread starts, so that every thread inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  if (dht.serve->parsed())
+  if (dht.serve->parsed() || ctl.waits_for_signals(ctl_opts))
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   colony::system_options sys_opts;
   sys_opts.scheduler_threads = 1;
@@ -55,5 +66,7 @@ int main(int argc, char** argv) {
   caf::actor_system sys{cfg};
   if (dht.any_parsed())
     return colony::cli::run_dht_command(sys, dht, dht_opts, signals);
+  if (ctl.any_parsed())
+    return colony::cli::run_ctl_command(sys, ctl, ctl_opts, signals);
   return colony::cli::run_expert_command(sys, expert, opts);
 }
