@@ -520,3 +520,18 @@ TEST_F(SupervisorTest, ChildrenDoNotOutliveAKilledSupervisor) {
   for (auto id : {"a", "b", "c"})
     EXPECT_EQ(j->exits(id), 1) << id;
 }
+
+TEST_F(SupervisorTest, FailingFirstStartOverTheIntensityEscalatesAtOnce) {
+  child_spec broken = worker_spec("z", j);
+  broken.start = [](caf::actor_system&, const start_context&) -> caf::expected<started> {
+    return make_error(errc::bad_config, "no module");
+  };
+  auto sup = spawn_supervisor(sys, with(strategy::one_for_one, 0, 10),
+                              {worker_spec("a", j), broken});
+  auto reason = watch(sup);
+  sched.run();
+  ASSERT_TRUE(reason->has_value());
+  EXPECT_EQ(code_of(**reason), errc::gave_up);
+  EXPECT_EQ(j->events, (events{"start:a", "exit:a"}));
+  EXPECT_EQ(lines("restart_failed", {"child=z restarts=0"}).size(), 1u);
+}
