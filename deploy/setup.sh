@@ -17,6 +17,7 @@ packages=(
   libcli11-dev               # command lines
   libssl-dev                 # SHA-1 DHT ids (libcrypto)
   libgtest-dev libgmock-dev
+  nlohmann-json3-dev         # tests: a JSON parser checks the JSON log lines
   zlib1g-dev                 # gzip-compressed IDX data files
   dataset-fashion-mnist      # the main job's data (/usr/share/datasets/fashion-mnist)
 )

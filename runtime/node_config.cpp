@@ -90,9 +90,15 @@ caf::error parse_node_section(const YAML::Node& yaml, node_config& cfg) {
 }
 
 caf::error parse_log_section(const YAML::Node& yaml, node_config& cfg) {
-  map_reader r{yaml, "log", {"level", "file"}};
-  r.choice("level", {"trace", "debug", "info", "warn", "error", "off"}, cfg.log_level)
-    .text("file", cfg.log_file);
+  auto& l = cfg.log;
+  map_reader r{yaml, "log", {"level", "file", "format", "max_file_bytes", "max_files",
+                             "ring_lines"}};
+  r.choice("level", {"trace", "debug", "info", "warn", "error", "off"}, l.level)
+    .text("file", l.file)
+    .choice("format", {"text", "json"}, l.format)
+    .integer("max_file_bytes", 1024, l.max_file_bytes)
+    .integer("max_files", 1, l.max_files, 1000)
+    .integer("ring_lines", 1, l.ring_lines, 100000);
   return r.error();
 }
 

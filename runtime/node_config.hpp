@@ -14,6 +14,7 @@
 #include "messages/wire/tensor_codec.hpp"
 #include "runtime/control_config.hpp"
 #include "runtime/liveness_config.hpp"
+#include "runtime/log_config.hpp"
 #include "runtime/net_guard/guard_config.hpp"
 
 namespace colony {
@@ -96,8 +97,8 @@ struct node_config {
   uint32_t torch_threads = 0;     ///< intra-op threads per batch; 0 = all cores
   uint32_t compute_slots = 1;     ///< batches computed at the same time
   uint64_t max_message_bytes = wire::default_max_bytes;
-  std::string log_level = "info";
-  std::string log_file;           ///< empty = stderr
+  /// Where and how the node logs (section `log:`).
+  log_config log;
   std::vector<expert_group_config> experts;
   std::optional<dht_config> dht;
   /// The guard in front of the node's published ports (section `guard:`).

@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   auto cfg = colony::load_node_config(config_path);
   if (!cfg)
     return fail(colony::describe(cfg.error()));
-  if (!colony::log::setup(cfg->log_level, cfg->log_file))
-    return fail("log.level: unknown level '" + cfg->log_level + "'");
+  if (auto err = colony::log::setup(cfg->log))
+    return fail(colony::describe(err));
   return serve(*cfg, ready_file, dht_ready_file, signals);
 }

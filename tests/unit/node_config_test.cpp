@@ -78,8 +78,8 @@ TEST(NodeConfigTest, FullConfigParses) {
   EXPECT_EQ(cfg->torch_threads, 8u);
   EXPECT_EQ(cfg->compute_slots, 2u);
   EXPECT_EQ(cfg->max_message_bytes, 1048576u);
-  EXPECT_EQ(cfg->log_level, "debug");
-  EXPECT_EQ(cfg->log_file, "/tmp/colony.log");
+  EXPECT_EQ(cfg->log.level, "debug");
+  EXPECT_EQ(cfg->log.file, "/tmp/colony.log");
   ASSERT_EQ(cfg->experts.size(), 2u);
   const auto& g = cfg->experts[0];
   EXPECT_EQ(g.uid, "ffn.0.*");
@@ -114,8 +114,12 @@ TEST(NodeConfigTest, DefaultsApply) {
   EXPECT_EQ(cfg->torch_threads, defaults.torch_threads);
   EXPECT_EQ(cfg->compute_slots, defaults.compute_slots);
   EXPECT_EQ(cfg->max_message_bytes, defaults.max_message_bytes);
-  EXPECT_EQ(cfg->log_level, "info");
-  EXPECT_EQ(cfg->log_file, "");
+  EXPECT_EQ(cfg->log.level, "info");
+  EXPECT_EQ(cfg->log.file, "");
+  EXPECT_EQ(cfg->log.format, "text");
+  EXPECT_EQ(cfg->log.max_file_bytes, 10u * 1024 * 1024);
+  EXPECT_EQ(cfg->log.max_files, 5u);
+  EXPECT_EQ(cfg->log.ring_lines, 10000u);
   ASSERT_EQ(cfg->experts.size(), 1u);
   const auto& g = cfg->experts[0];
   EXPECT_EQ(g.count, 1u);
@@ -149,6 +153,30 @@ TEST(NodeConfigTest, UnknownKeysAreRejected) {
   expect_bad(with_group("    checkpoint:\n      path: /x\n"),
              {"unknown key 'path' in experts[0].checkpoint", "every_updates"});
   expect_bad(with_group("    replicas: 2\n"), {"unknown key 'replicas' in experts[0]"});
+}
+
+TEST(NodeConfigTest, LogSectionKeysParse) {
+  auto cfg = parse_node_config("log:\n  level: warn\n  file: /tmp/n.log\n  format: json\n"
+                               "  max_file_bytes: 4096\n  max_files: 3\n  ring_lines: 50\n"
+                               + with_group(""));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->log.level, "warn");
+  EXPECT_EQ(cfg->log.file, "/tmp/n.log");
+  EXPECT_EQ(cfg->log.format, "json");
+  EXPECT_EQ(cfg->log.max_file_bytes, 4096u);
+  EXPECT_EQ(cfg->log.max_files, 3u);
+  EXPECT_EQ(cfg->log.ring_lines, 50u);
+}
+
+TEST(NodeConfigTest, BadLogValuesAreRejectedNamingTheKey) {
+  auto log = [](const std::string& line) { return "log:\n  " + line + "\n" + with_group(""); };
+  expect_bad(log("format: xml"), {"log.format", "'xml' is not one of text|json"});
+  expect_bad(log("max_files: 0"), {"log.max_files: 0 out of range"});
+  expect_bad(log("ring_lines: -1"), {"log.ring_lines: -1 out of range"});
+  expect_bad(log("ring_lines: 0"), {"log.ring_lines"});
+  expect_bad(log("max_file_bytes: 10"), {"log.max_file_bytes: 10 out of range"});
+  expect_bad(log("max_file_bytes: big"), {"log.max_file_bytes: expected an integer"});
+  expect_bad(log("file: [a]"), {"log.file: expected a string"});
 }
 
 TEST(NodeConfigTest, DuplicateKeysAreRejected) {
