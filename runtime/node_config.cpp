@@ -306,6 +306,7 @@ const section sections[] = {
   {"trainers", parse_trainers_section},
   {"guard", parse_guard_section},
   {"liveness", parse_liveness_section},
+  {"faults", parse_faults_section},
   {"control", parse_control_section},
 };
 

@@ -15,6 +15,7 @@
 #include "runtime/control_config.hpp"
 #include "runtime/liveness_config.hpp"
 #include "runtime/log_config.hpp"
+#include "runtime/node_faults.hpp"
 #include "runtime/net_guard/guard_config.hpp"
 
 namespace colony {
@@ -105,6 +106,9 @@ struct node_config {
   net_guard::guard_config guard;
   /// Liveness pings of the nodes its trainers call (section `liveness:`).
   liveness_config liveness;
+  /// Simulated latency, failed requests and crashes (section `faults:`;
+  /// absent = all off).
+  node_faults faults;
   /// The control port (section `control:`; absent = none).
   control_config control;
   /// The `trainers:` section as YAML text (parsed by actors/trainer's

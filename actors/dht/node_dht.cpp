@@ -21,17 +21,23 @@ peer_config peer_config_of(const dht_config& cfg) {
 caf::expected<node_dht> start_node_dht(caf::actor_system& sys, const dht_config& cfg,
                                        const std::vector<std::string>& uids,
                                        const endpoint& expert_ep,
-                                       const net_guard::guard_config& guard) {
+                                       const net_guard::guard_config& guard,
+                                       const fault_config& faults) {
   if (auto items = declaration_items(uids, expert_ep, 0); !items)
     return items.error();
-  auto peer = start_io_peer(sys, peer_config_of(cfg), cfg.initial_peers, {}, guard);
+  auto peer = start_io_peer(sys, peer_config_of(cfg), cfg.initial_peers, faults, guard);
   if (!peer)
     return peer.error();
   log::get("dht")->info("event=dht_ready endpoint={} table={} experts={}",
                         peer->ep.to_string(), peer->stats.contacts.size(), uids.size());
   node_dht result{std::move(*peer), std::nullopt};
   if (!uids.empty()) {
-    declarer_config dc{uids, expert_ep, cfg.expiration_s, cfg.update_period(), unix_time};
+    declarer_config dc;
+    dc.uids = uids;
+    dc.expert_ep = expert_ep;
+    dc.expiration_s = cfg.expiration_s;
+    dc.update_period_s = cfg.update_period();
+    dc.clock = unix_time;
     result.declarer = spawn_declarer(sys, result.peer.peer, std::move(dc));
   }
   return result;

@@ -29,11 +29,13 @@ peer_config peer_config_of(const dht_config& cfg);
 /// them at `expert_ep` every cfg.update_period(). Fails like start_io_peer
 /// (bootstrap_failed naming the initial peers, io_failed, ...) or with
 /// bad_request for an invalid uid, before declaring anything. The peer's
-/// port is behind a guard configured by `guard`.
+/// port is behind a guard configured by `guard`; its outgoing messages are
+/// delayed and dropped per `faults` (the node's faults.latency/dht_latency).
 caf::expected<node_dht> start_node_dht(caf::actor_system& sys, const dht_config& cfg,
                                        const std::vector<std::string>& uids,
                                        const endpoint& expert_ep,
-                                       const net_guard::guard_config& guard = {});
+                                       const net_guard::guard_config& guard = {},
+                                       const fault_config& faults = {});
 
 /// Stops the declarer and the peer.
 void stop_node_dht(caf::actor_system& sys, node_dht& x);

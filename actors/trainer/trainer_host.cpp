@@ -32,7 +32,13 @@ caf::expected<std::pair<labeled_data, labeled_data>> load_data(const data_config
 
 caf::expected<std::unique_ptr<trainer_host>>
 trainer_host::make(caf::actor_system& sys, trainer_config cfg,
-                   std::optional<dht::peer_actor> dht, const liveness_config& liveness) {
+                   std::optional<dht::peer_actor> dht, const liveness_config& liveness,
+                   const fault_config& node_faults) {
+  if (!node_faults.is_noop() && !cfg.faults.is_noop())
+    return make_error(errc::bad_config, "faults and trainers.faults: both set delays or "
+                                        "failures of expert calls; keep only one");
+  if (!node_faults.is_noop())
+    cfg.faults = node_faults;
   auto data = load_data(cfg.data);
   if (!data)
     return data.error();

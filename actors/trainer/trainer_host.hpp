@@ -21,10 +21,13 @@ class trainer_host {
 public:
   /// Builds everything (data files missing or corrupt -> a clear error
   /// naming the file, before any training starts). `dht` is the node's DHT
-  /// peer (needed by dmoe layers).
+  /// peer (needed by dmoe layers). `node_faults` is the node's
+  /// faults: delay/loss of outgoing expert calls (node_faults::expert_calls);
+  /// setting both it and trainers.faults is refused with bad_config naming
+  /// both, since one of them would be silently ignored.
   static caf::expected<std::unique_ptr<trainer_host>>
   make(caf::actor_system& sys, trainer_config cfg, std::optional<dht::peer_actor> dht,
-       const liveness_config& liveness = {});
+       const liveness_config& liveness = {}, const fault_config& node_faults = {});
 
   ~trainer_host();
 

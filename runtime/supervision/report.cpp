@@ -26,6 +26,7 @@ const char* to_string(event e) {
     case event::node_up: return "node_up";
     case event::checkpoint: return "checkpoint";
     case event::ctl_refused: return "ctl_refused";
+    case event::crash_injected: return "crash_injected";
   }
   return "unknown";
 }

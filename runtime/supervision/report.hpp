@@ -17,6 +17,7 @@
 //   node_up          endpoint
 //   checkpoint       uid path updates [error]
 //   ctl_refused      request peer reason
+//   crash_injected   victim victim_id rate_per_min kills (faults.crash_rate_per_min)
 //
 // Values with spaces, quotes or '=' are quoted ("..."), so that a line
 // splits into key=value pairs; log.format json turns each line into one
@@ -43,6 +44,7 @@ enum class event {
   node_up,
   checkpoint,
   ctl_refused,
+  crash_injected,
 };
 
 /// The name in the log line, e.g. "child_restarted".
