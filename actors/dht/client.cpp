@@ -7,15 +7,20 @@
 namespace colony::dht {
 
 client::client(caf::actor_system& sys, peer_actor peer, caf::timespan timeout)
-  : sys_(sys), peer_(std::move(peer)), timeout_(timeout) {
+  : sys_(sys), local_(peer), peer_(peer), timeout_(timeout) {
   // nop
 }
 
-template <class Reply, class Request>
-caf::expected<Reply> client::ask(Request req, caf::timespan timeout) {
+client::client(caf::actor_system& sys, peer_front_actor front, caf::timespan timeout)
+  : sys_(sys), peer_(std::move(front)), timeout_(timeout) {
+  // nop
+}
+
+template <class Reply, class Handle, class Request>
+caf::expected<Reply> client::ask(const Handle& dest, Request req, caf::timespan timeout) {
   caf::expected<Reply> result{caf::error{}};
   caf::scoped_actor self{sys_};
-  self->request(peer_, timeout, std::move(req))
+  self->request(dest, timeout, std::move(req))
     .receive([&](Reply& reply) { result = std::move(reply); },
              [&](caf::error& err) {
                if (err == caf::sec::request_timeout) {
@@ -30,8 +35,10 @@ caf::expected<Reply> client::ask(Request req, caf::timespan timeout) {
 
 caf::expected<dht_peer_stats> client::bootstrap(std::vector<std::string> initial_peers,
                                                 std::string advertised) {
+  if (!local_)
+    return make_error(errc::bad_request, "bootstrap needs the local DHT peer, not its front");
   return ask<dht_peer_stats>(
-    dht_bootstrap_request{std::move(advertised), std::move(initial_peers)});
+    *local_, dht_bootstrap_request{std::move(advertised), std::move(initial_peers)}, timeout_);
 }
 
 caf::expected<std::vector<uint32_t>> client::put(std::vector<dht_put_item> items) {
@@ -60,7 +67,7 @@ caf::expected<std::vector<dht_get_result>> client::get(std::vector<std::string> 
 
 caf::expected<std::vector<dht_get_result>> client::get(std::vector<std::string> keys,
                                                        caf::timespan timeout) {
-  auto reply = ask<dht_get_reply>(dht_get_request{std::move(keys)}, timeout);
+  auto reply = ask<dht_get_reply>(peer_, dht_get_request{std::move(keys)}, timeout);
   if (!reply)
     return reply.error();
   return std::move(reply->results);

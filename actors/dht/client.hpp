@@ -1,5 +1,5 @@
-// Blocking calls on a peer_actor (local or remote), for tests, the CLI and
-// benchmarks. Each call waits at most the client's timeout and turns every
+// Blocking calls on a DHT peer: a local peer_actor, or the front a remote
+// one publishes (front.hpp), for tests, the CLI and benchmarks. Each call waits at most the client's timeout and turns every
 // failure into an error value (errc::timeout when the peer did not answer).
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/dht/front.hpp"
 #include "actors/dht/protocol.hpp"
 
 namespace colony::dht {
@@ -18,11 +19,16 @@ namespace colony::dht {
 /// A blocking handle on one peer.
 class client {
 public:
-  /// Calls `peer` from `sys`, waiting at most `timeout` per call.
+  /// Calls the local `peer` from `sys`, waiting at most `timeout` per call.
   client(caf::actor_system& sys, peer_actor peer,
          caf::timespan timeout = std::chrono::seconds{15});
 
-  /// Joins the swarm (see dht_bootstrap_request); the peer's stats.
+  /// Calls a remote peer through its published front (no bootstrap).
+  client(caf::actor_system& sys, peer_front_actor front,
+         caf::timespan timeout = std::chrono::seconds{15});
+
+  /// Joins the swarm (see dht_bootstrap_request); the peer's stats. Only
+  /// for a local peer: through a front it fails with errc::bad_request.
   caf::expected<dht_peer_stats> bootstrap(std::vector<std::string> initial_peers,
                                           std::string advertised = {});
 
@@ -47,21 +53,22 @@ public:
   /// The peer's stats.
   caf::expected<dht_peer_stats> stats();
 
-  const peer_actor& peer() const { return peer_; }
+  const peer_front_actor& peer() const { return peer_; }
   caf::actor_system& system() { return sys_; }
   caf::timespan timeout() const { return timeout_; }
 
 private:
-  template <class Reply, class Request>
-  caf::expected<Reply> ask(Request req, caf::timespan timeout);
+  template <class Reply, class Handle, class Request>
+  caf::expected<Reply> ask(const Handle& dest, Request req, caf::timespan timeout);
 
   template <class Reply, class Request>
   caf::expected<Reply> ask(Request req) {
-    return ask<Reply>(std::move(req), timeout_);
+    return ask<Reply>(peer_, std::move(req), timeout_);
   }
 
   caf::actor_system& sys_;
-  peer_actor peer_;
+  std::optional<peer_actor> local_; ///< for bootstrap; none through a front
+  peer_front_actor peer_;
   caf::timespan timeout_;
 };
 

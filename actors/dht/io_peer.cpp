@@ -30,9 +30,10 @@ caf::expected<io_peer> start_io_peer(caf::actor_system& sys, peer_config cfg,
   result.peer = spawn_peer(sys, std::move(cfg), std::make_shared<io_transport>(faults));
   std::string advertised;
   if (!client_mode) {
-    auto port = net_guard::publish_guarded(sys, result.peer, host, wanted_port, guard, "dht");
+    result.front = spawn_peer_front(sys, result.peer);
+    auto port = net_guard::publish_guarded(sys, result.front, host, wanted_port, guard, "dht");
     if (!port) {
-      caf::anon_send_exit(result.peer, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(result.peer, caf::exit_reason::user_shutdown); // the front follows
       return port.error();
     }
     result.port = std::move(*port);
@@ -51,8 +52,8 @@ caf::expected<io_peer> start_io_peer(caf::actor_system& sys, peer_config cfg,
 
 void stop_io_peer(caf::actor_system& sys, const io_peer& p) {
   if (p.port)
-    net_guard::unpublish(sys, p.peer, *p.port);
-  caf::anon_send_exit(p.peer, caf::exit_reason::user_shutdown);
+    net_guard::unpublish(sys, p.front, *p.port);
+  caf::anon_send_exit(p.peer, caf::exit_reason::user_shutdown); // the front follows
 }
 
 } // namespace colony::dht

@@ -8,6 +8,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "actors/dht/front.hpp"
 #include "actors/dht/peer_config.hpp"
 #include "actors/dht/protocol.hpp"
 #include "runtime/fault_injection.hpp"
@@ -17,14 +18,16 @@ namespace colony::dht {
 
 /// A running peer reachable over caf::io.
 struct io_peer {
-  peer_actor peer;
+  peer_actor peer;      ///< the peer itself: local use only, never published
+  peer_front_actor front; ///< what is published (null in client mode)
   endpoint ep;          ///< where it listens (empty host in client mode)
   dht_peer_stats stats; ///< right after joining
   /// The guard in front of the published port (null in client mode).
   std::shared_ptr<net_guard::guarded_port> port;
 };
 
-/// Spawns a peer on an io_transport, publishes it behind a basp_guard
+/// Spawns a peer on an io_transport, publishes its front (front.hpp: the
+/// RPCs and client API only, never tick/defer/bootstrap) behind a basp_guard
 /// (`guard`) on cfg.self_ep (port 0: any free port) unless in client mode, and bootstraps it from
 /// `initial_peers` (none: it is the first peer). Fails with errc::io_failed
 /// when it cannot listen, bad_request for a malformed endpoint, or

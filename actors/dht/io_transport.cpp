@@ -11,12 +11,12 @@ void io_transport::resolve(peer_actor::pointer self, const endpoint& ep,
     done(*peer);
     return;
   }
-  net::connect_async<peer_actor>(self, ep, timeout, "DHT peer",
-                                 [this, ep, done](caf::expected<peer_actor> peer) {
-                                   if (peer)
-                                     cache_.put(ep, *peer);
-                                   done(std::move(peer));
-                                 });
+  auto on_connect = [this, ep, done](caf::expected<peer_front_actor> peer) {
+    if (peer)
+      cache_.put(ep, *peer);
+    done(std::move(peer));
+  };
+  net::connect_async<peer_front_actor>(self, ep, timeout, "DHT peer", std::move(on_connect));
 }
 
 void io_transport::forget(const endpoint& ep) {

@@ -1,5 +1,5 @@
-// The transport over caf::io: connects to the peer published at an
-// endpoint through the middleman actor, asynchronously (no scheduler thread
+// The transport over caf::io: connects to the front (front.hpp) published
+// at an endpoint through the middleman actor, asynchronously (no scheduler thread
 // blocks in a connect), and caches one handle per endpoint. Connect and
 // cache are the shared client module (actors/client/connect.hpp).
 #pragma once
@@ -20,7 +20,7 @@ public:
   void forget(const endpoint& ep) override;
 
 private:
-  net::handle_cache<peer_actor> cache_;
+  net::handle_cache<peer_front_actor> cache_;
 };
 
 } // namespace colony::dht

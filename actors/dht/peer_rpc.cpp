@@ -82,7 +82,7 @@ void peer_state::dispatch(const endpoint& ep, Request req, continuation<Reply> o
   auto left = deadline - steady::now();
   if (left.count() <= 0)
     return later(time_out);
-  auto on_handle = [=](caf::expected<peer_actor> handle) mutable {
+  auto on_handle = [=](caf::expected<peer_front_actor> handle) mutable {
     auto left = deadline - steady::now();
     if (!handle)
       return later([=] { fail(classify(handle.error(), ep, timeout)); });

@@ -1,6 +1,8 @@
 // The DHT peer actor: one Kademlia node. Peers talk to each other with the
 // three RPCs (ping, store, find); the local API (bootstrap, put, get,
-// stats) drives lookups and is also callable remotely.
+// stats) drives lookups. The peer itself is never published: remote
+// callers reach its front (front.hpp), which carries the RPCs and put, get,
+// stats only (not bootstrap, tick, defer).
 //
 //   client code --put/get--> peer_actor --find/store/ping--> peer_actor ...
 //                               | transport (caf::io or in-process
@@ -8,6 +10,7 @@
 //
 // Files: node_id, routing_table, record_store, lookup, blacklist, search,
 // wire (pure); peer_state* (the actor's logic); peer_actor.cpp (behavior);
+// front (the published face);
 // io_transport, sim_directory (transports); client, expert_directory,
 // declarer, io_peer, node_dht, swarm (on top).
 #pragma once

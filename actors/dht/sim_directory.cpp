@@ -28,7 +28,7 @@ void sim_directory::resolve(peer_actor::pointer, const endpoint& ep, caf::timesp
       found = caf::actor_cast<peer_actor>(i->second.lock());
   }
   if (found)
-    done(std::move(found));
+    done(peer_front_actor{found});
   else
     done(make_error(errc::unreachable, "no simulated DHT peer at " + ep.to_string()));
 }

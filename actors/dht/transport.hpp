@@ -10,6 +10,7 @@
 
 #include <caf/expected.hpp>
 
+#include "actors/dht/front.hpp"
 #include "actors/dht/protocol.hpp"
 #include "runtime/endpoint.hpp"
 #include "runtime/fault_injection.hpp"
@@ -20,8 +21,9 @@ namespace colony::dht {
 /// implementations are thread-safe.
 class transport {
 public:
-  /// Receives the handle of a resolved peer, or errc::unreachable.
-  using resolve_handler = std::function<void(caf::expected<peer_actor>)>;
+  /// Receives the handle of a resolved peer (its published front, or the
+  /// peer itself in a simulation), or errc::unreachable.
+  using resolve_handler = std::function<void(caf::expected<peer_front_actor>)>;
 
   explicit transport(fault_config faults = {})
     : faults_(std::make_shared<fault_injection>(faults)) {

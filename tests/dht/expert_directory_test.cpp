@@ -126,7 +126,12 @@ TEST_F(ExpertDirectoryTest, InvalidUidIsRejectedBeforeAnythingIsStored) {
 }
 
 TEST_F(ExpertDirectoryTest, DeclarerRedeclaresEveryUpdatePeriod) {
-  declarer_config cfg{{"ffn.4.0", "ffn.4.1"}, node_a, 30, 0.05, clock_.fn()};
+  declarer_config cfg;
+  cfg.uids = {"ffn.4.0", "ffn.4.1"};
+  cfg.expert_ep = node_a;
+  cfg.expiration_s = 30;
+  cfg.update_period_s = 0.05;
+  cfg.clock = clock_.fn();
   auto d = spawn_declarer(sys_, swarm_.peer(5), cfg);
   caf::scoped_actor self{sys_};
   uint64_t rounds = 0;

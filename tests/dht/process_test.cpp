@@ -85,7 +85,7 @@ protected:
   /// A blocking client of the peer published at `ep` in another process.
   client remote(const std::string& ep) {
     auto parsed = parse_endpoint(ep);
-    auto h = caf::io::remote_actor<peer_actor>(sys_, parsed->host, parsed->port);
+    auto h = caf::io::remote_actor<peer_front_actor>(sys_, parsed->host, parsed->port);
     EXPECT_TRUE(h) << sys_.render(h.error());
     return client{sys_, *h, 10s};
   }
