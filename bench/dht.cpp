@@ -298,7 +298,7 @@ std::map<std::string, double> measure_processes(const std::string& dir) {
   caf::actor_system sys{cfg};
   auto connect = [&](const std::string& text) {
     auto ep = parse_endpoint(text);
-    return client{sys, *caf::io::remote_actor<peer_actor>(sys, ep->host, ep->port), 10s};
+    return client{sys, *caf::io::remote_actor<peer_front_actor>(sys, ep->host, ep->port), 10s};
   };
   auto writer = connect(eps[1]);
   auto reader = connect(eps[2]);

@@ -132,6 +132,9 @@ struct expert_info {
   /// deadline passed while they were queued.
   uint64_t expired_requests = 0;
   uint64_t expired_rows = 0;
+  /// Requests waiting in (or being computed from) its forward and backward queues now.
+  uint64_t queued_forward = 0;
+  uint64_t queued_backward = 0;
 };
 
 template <class Inspector>
@@ -139,7 +142,8 @@ typename Inspector::result_type inspect(Inspector& f, expert_info& x) {
   return f(caf::meta::type_name("expert_info"), x.uid, x.module_type, x.inputs,
            x.outputs, x.num_parameters, x.updates, x.forward_samples,
            x.backward_samples, x.forward_batches, x.backward_batches,
-           x.max_batch_size, x.expired_requests, x.expired_rows);
+           x.max_batch_size, x.expired_requests, x.expired_rows, x.queued_forward,
+           x.queued_backward);
 }
 
 } // namespace colony

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/logging.hpp"
+
 namespace colony {
 
 worker_pool::worker_pool(size_t threads, std::function<void()> on_start)
@@ -54,7 +56,17 @@ void worker_pool::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job();
+    // A job that throws must not take the process down (std::terminate):
+    // jobs report their own failures; this is the last line of defence.
+    try {
+      job();
+    } catch (const std::exception& e) {
+      failed_jobs_.fetch_add(1);
+      log::get("node")->error("event=pool_job_failed error=\"{}\"", e.what());
+    } catch (...) {
+      failed_jobs_.fetch_add(1);
+      log::get("node")->error("event=pool_job_failed error=\"unknown exception\"");
+    }
   }
 }
 

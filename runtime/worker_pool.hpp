@@ -4,7 +4,9 @@
 // for detached threads -- upstream issue #1196, fixed only in 0.18.)
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -26,7 +28,8 @@ public:
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
 
-  /// Queues a job; ignored once the pool is stopping.
+  /// Queues a job; ignored once the pool is stopping. A job that throws is
+  /// logged (event=pool_job_failed) and counted; the thread lives on.
   void post(std::function<void()> job);
 
   /// Lets running jobs finish, drops queued ones and joins the threads.
@@ -34,6 +37,9 @@ public:
   void stop();
 
   size_t size() const { return threads_.size(); }
+
+  /// Jobs that ended with an exception.
+  uint64_t failed_jobs() const { return failed_jobs_.load(); }
 
 private:
   void run();
@@ -44,6 +50,7 @@ private:
   bool stopping_ = false;
   std::function<void()> on_start_;
   std::vector<std::thread> threads_;
+  std::atomic<uint64_t> failed_jobs_{0};
 };
 
 } // namespace colony

@@ -19,6 +19,8 @@ struct declarer_state {
   declarer_config cfg;
   uint64_t rounds = 0;
   bool in_flight = false;
+  bool again = false; ///< a wake came while a round was in flight
+  std::vector<std::string> uids; ///< of the round in flight
 
   explicit declarer_state(declarer_actor::stateful_pointer<declarer_state> ptr) : self(ptr) {}
 
@@ -27,11 +29,20 @@ struct declarer_state {
       std::chrono::duration<double>{cfg.update_period_s});
   }
 
-  void declare() {
+  void tick() {
     self->delayed_send(self, period(), tick_atom::value);
-    if (in_flight)
+    declare();
+  }
+
+  void declare() {
+    if (in_flight) {
+      again = true;
       return;
-    auto items = declaration_items(cfg.uids, cfg.expert_ep, cfg.clock() + cfg.expiration_s);
+    }
+    uids = cfg.uids_source ? cfg.uids_source() : cfg.uids;
+    if (uids.empty())
+      return;
+    auto items = declaration_items(uids, cfg.expert_ep, cfg.clock() + cfg.expiration_s);
     if (!items) {
       log::get("dht")->error("event=declare_failed error=\"{}\"", describe(items.error()));
       return;
@@ -43,24 +54,32 @@ struct declarer_state {
             [this](caf::error& err) { failed(err); });
   }
 
-  void done(const dht_put_reply& reply, std::chrono::steady_clock::time_point start) {
+  /// Ends a round; runs the one a wake asked for meanwhile.
+  void round_over() {
     in_flight = false;
     ++rounds;
+    if (again) {
+      again = false;
+      declare();
+    }
+  }
+
+  void done(const dht_put_reply& reply, std::chrono::steady_clock::time_point start) {
     uint64_t acks = 0;
     for (auto n : reply.acks)
       acks += n;
-    auto n = std::min(cfg.uids.size(), reply.acks.size());
+    auto n = std::min(uids.size(), reply.acks.size());
     auto min_acks = n == 0 ? 0 : *std::min_element(reply.acks.begin(), reply.acks.begin() + n);
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
     log::get("dht")->info("event=declare experts={} acks={} min_acks={} took_ms={:.1f}",
-                          cfg.uids.size(), acks, min_acks, ms.count());
+                          uids.size(), acks, min_acks, ms.count());
+    round_over();
   }
 
   void failed(const caf::error& err) {
-    in_flight = false;
-    ++rounds;
-    log::get("dht")->warn("event=declare_failed experts={} error=\"{}\"", cfg.uids.size(),
+    log::get("dht")->warn("event=declare_failed experts={} error=\"{}\"", uids.size(),
                           describe(err));
+    round_over();
   }
 };
 
@@ -70,7 +89,8 @@ declarer_actor::behavior_type declarer(declarer_actor::stateful_pointer<declarer
   self->state.cfg = std::move(cfg);
   self->send(self, tick_atom::value);
   return {
-    [self](tick_atom) { self->state.declare(); },
+    [self](tick_atom) { self->state.tick(); },
+    [self](wake_atom) { self->state.declare(); },
     [self](stats_atom) { return self->state.rounds; },
   };
 }

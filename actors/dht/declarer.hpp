@@ -26,13 +26,19 @@ struct declarer_config {
   double expiration_s = 60;      ///< each declaration lives this long
   double update_period_s = 20;   ///< re-declare period (< expiration_s)
   std::function<double()> clock = unix_time;
+  /// When set, each round declares what it returns instead of `uids` (a
+  /// node whose experts change at run time).
+  std::function<std::vector<std::string>()> uids_source;
 };
 
 /// Re-declares experts through a peer. Invariant: at most one declaration
 /// in flight; each is bounded by the update period.
 using declarer_actor = caf::typed_actor<
-  /// Declares now and schedules the next round.
+  /// Its own timer: declares and schedules the next round.
   caf::reacts_to<tick_atom>,
+  /// Declares now (right after the round in flight, if any), keeping the
+  /// schedule: e.g. after experts were added.
+  caf::reacts_to<wake_atom>,
   /// Replies with the number of completed rounds (successful or not).
   caf::replies_to<stats_atom>::with<uint64_t>>;
 

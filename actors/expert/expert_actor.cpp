@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "actors/expert/batch_queue.hpp"
+#include "actors/expert/expert_job.hpp"
 #include "actors/expert/expert_state.hpp"
 #include "messages/chunking.hpp"
 #include "messages/errc.hpp"
@@ -23,10 +24,11 @@ namespace colony {
 namespace {
 
 using expert::clock;
-
-constexpr uint8_t fwd_kind = 0;
-constexpr uint8_t bwd_kind = 1;
-constexpr uint8_t save_kind = 2;
+using expert::batch_job;
+using expert::pending_request;
+using expert::fwd_kind;
+using expert::bwd_kind;
+using expert::save_kind;
 
 int64_t to_ns(clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -35,57 +37,6 @@ int64_t to_ns(clock::time_point t) {
 const char* op_name(uint8_t kind) {
   return kind == fwd_kind ? "forward" : kind == bwd_kind ? "backward" : "checkpoint";
 }
-
-/// One unit of work for the pool. The pool thread writes the results; the
-/// actor reads them after the `computed` message, which orders the two.
-struct batch_job {
-  uint8_t kind = fwd_kind;
-  std::vector<expert::slice> slices;
-  std::vector<std::vector<torch::Tensor>> inputs; ///< [input][slice]
-  std::vector<std::vector<torch::Tensor>> grads;  ///< [grad][slice]
-  caf::expected<std::vector<torch::Tensor>> result{std::vector<torch::Tensor>{}};
-  caf::error save_error;
-  expert_info info;
-  double took_ms = 0;
-
-  static torch::Tensor cat(const std::vector<torch::Tensor>& pieces) {
-    return pieces.size() == 1 ? pieces[0].contiguous() : torch::cat(pieces, 0);
-  }
-
-  void run(expert::expert_state& st) {
-    auto started = clock::now();
-    if (kind == save_kind) {
-      save_error = st.save_checkpoint();
-    } else {
-      std::vector<torch::Tensor> xs, gs;
-      for (auto& pieces : inputs)
-        xs.push_back(cat(pieces));
-      for (auto& pieces : grads)
-        gs.push_back(cat(pieces));
-      result = kind == fwd_kind ? st.forward(xs) : st.backward(xs, gs);
-    }
-    info = st.info();
-    took_ms = std::chrono::duration<double, std::milli>(clock::now() - started).count();
-  }
-};
-
-struct pending_request {
-  uint8_t kind = fwd_kind;
-  std::vector<torch::Tensor> inputs;
-  std::vector<torch::Tensor> grads;
-  std::vector<std::vector<torch::Tensor>> parts;
-  caf::typed_response_promise<forward_reply> fwd;
-  caf::typed_response_promise<backward_reply> bwd;
-  /// The requester: chunks of large outputs go to it before the reply.
-  caf::strong_actor_ptr sender;
-
-  void fail(const caf::error& err) {
-    if (kind == fwd_kind)
-      fwd.deliver(err);
-    else
-      bwd.deliver(err);
-  }
-};
 
 using expert_pointer = expert_actor::stateful_pointer<struct expert_actor_state>;
 
@@ -219,6 +170,11 @@ struct expert_actor_state {
     auto out = info;
     out.expired_requests = expired_requests;
     out.expired_rows = expired_rows;
+    uint64_t queued[2] = {0, 0};
+    for (auto& [id, req] : pending)
+      ++queued[req.kind & 1];
+    out.queued_forward = queued[fwd_kind];
+    out.queued_backward = queued[bwd_kind];
     return out;
   }
 
@@ -262,7 +218,11 @@ struct expert_actor_state {
     running.reset();
     if (!job)
       return;
+    if (job->kind != save_kind && (!job->result || job->diverged))
+      return crash(self, *job);
     info = job->info;
+    if (opts.updates_seen)
+      opts.updates_seen->store(info.updates);
     if (job->kind == save_kind)
       finish_save(job->save_error);
     else
@@ -270,17 +230,38 @@ struct expert_actor_state {
     next_job(self);
   }
 
+  /// A failed or diverged batch: its requests get the error, every other
+  /// waiting request errc::expert_restarting, and the actor exits with the
+  /// error so that its supervisor rebuilds it from the last checkpoint.
+  void crash(expert_pointer self, batch_job& job) {
+    auto err = job.diverged
+                 ? make_error(errc::diverged, "expert " + st->uid() + ": parameters became "
+                                                "NaN/Inf after update " + std::to_string(job.info.updates))
+                 : job.result.error();
+    log->error("expert={} op={} event=crash error=\"{}\"", st->uid(), op_name(job.kind),
+               describe(err));
+    for (auto& s : job.slices)
+      fail(s.id, err);
+    fail_all(describe(err));
+    self->quit(err);
+  }
+
+  /// Answers every waiting request and checkpoint: the actor is going away.
+  void fail_all(const std::string& why) {
+    auto err = make_error(errc::expert_restarting, "expert " + st->uid() + " stopped ("
+                                                     + why + "); retry once it is back");
+    for (auto& [id, req] : pending)
+      req.fail(err);
+    pending.clear();
+    for (auto& p : save_waiters)
+      p.deliver(err);
+    save_waiters.clear();
+  }
+
   void finish_batch(expert_pointer self, batch_job& job) {
-    if (!job.result) {
-      log->error("expert={} op={} error=\"{}\"", st->uid(), op_name(job.kind),
-                 describe(job.result.error()));
-      for (auto& s : job.slices)
-        fail(s.id, job.result.error());
-    } else {
-      scatter(job.slices, *job.result);
-      log->debug("expert={} op={} requests={} took_ms={:.3f}", st->uid(), op_name(job.kind),
-                 job.slices.size(), job.took_ms);
-    }
+    scatter(job.slices, *job.result);
+    log->debug("expert={} op={} requests={} took_ms={:.3f}", st->uid(), op_name(job.kind),
+               job.slices.size(), job.took_ms);
     self->send(dispatcher, done_atom::value, self->id());
     notify_ready(self, job.kind);
     if (job.kind == bwd_kind && st->checkpoint_due())
@@ -413,6 +394,20 @@ expert_actor::behavior_type expert_fn(expert_pointer self,
   s.info = s.st->info();
   s.log->info("expert={} event=start module={} params={} updates={}", s.st->uid(),
               s.info.module_type, s.info.num_parameters, s.info.updates);
+  if (s.opts.updates_seen)
+    s.opts.updates_seen->store(s.info.updates);
+  // Whatever ends the actor (its supervisor, an injected crash, shutdown),
+  // no request is left waiting for a reply that never comes.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    self->state.fail_all(msg.reason ? describe(msg.reason) : "exited");
+    self->quit(msg.reason);
+  });
+  self->set_exception_handler([self](std::exception_ptr&) -> caf::error {
+    auto err = make_error(errc::compute_failed, "expert " + self->state.st->uid()
+                                                  + ": exception in a handler");
+    self->state.fail_all(describe(err));
+    return err;
+  });
   return {
     [self](forward_request& req) { return on_forward(self, req); },
     [self](backward_request& req) { return on_backward(self, req); },

@@ -6,6 +6,7 @@
 // longest goes first.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -27,12 +28,19 @@ struct expert_options {
   uint64_t max_message_bytes = wire::default_max_bytes;
   /// Outputs larger than this travel as tensor_chunk messages.
   size_t chunk_bytes = default_chunk_bytes;
+  /// When set, holds the expert's update count after every job (its
+  /// supervisor reads it to count the updates a crash lost).
+  std::shared_ptr<std::atomic<uint64_t>> updates_seen;
 };
 
 /// Spawns the node's dispatcher with `slots` concurrent batches (>= 1).
 dispatcher_actor spawn_dispatcher(caf::actor_system& sys, uint32_t slots);
 
-/// Spawns an expert actor owning `state`; its jobs run on `pool`.
+/// Spawns an expert actor owning `state`; its jobs run on `pool`. A batch
+/// that fails (the module threw) or leaves NaN/Inf parameters fails its
+/// requests, answers all other waiting ones with errc::expert_restarting
+/// and ends the actor with that error (compute_failed, diverged): its
+/// supervisor restores it from the last checkpoint.
 expert_actor spawn_expert(caf::actor_system& sys,
                           std::shared_ptr<expert::expert_state> state,
                           std::shared_ptr<worker_pool> pool,

@@ -9,6 +9,7 @@
 #include "messages/chunking.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/rate_limit.hpp"
 
 namespace colony {
 
@@ -30,15 +31,18 @@ uint64_t sender_key(const caf::strong_actor_ptr& sender) {
 constexpr double transfer_max_age_s = 120;
 
 struct server_state {
-  std::map<std::string, expert_actor> experts;
+  std::shared_ptr<expert_registry> experts;
   chunk_assembler chunks{0};
   std::shared_ptr<spdlog::logger> log = log::get("net");
+  /// Any peer can send chunks: at most one line per second.
+  rate_limited_counter rejected{std::chrono::seconds{1}};
   static inline const char* name = "colony.expert_server";
 
   void add_chunk(const caf::strong_actor_ptr& sender, tensor_chunk& c) {
     chunks.expire(now_s(), transfer_max_age_s);
     if (auto err = chunks.add(sender_key(sender), std::move(c), now_s()))
-      log->warn("event=chunk_rejected error=\"{}\"", describe(err));
+      if (auto n = rejected.add(1, std::chrono::steady_clock::now()))
+        log->warn("event=chunk_rejected count={} error=\"{}\"", n, describe(err));
   }
 
   caf::error restore(const caf::strong_actor_ptr& sender, std::vector<tensor_blob>& blobs) {
@@ -46,11 +50,7 @@ struct server_state {
   }
 
   caf::expected<expert_actor> find(const std::string& uid) const {
-    auto i = experts.find(uid);
-    if (i == experts.end())
-      return make_error(errc::unknown_expert, "no expert '" + uid + "' on this node (serves "
-                                                + std::to_string(experts.size()) + ")");
-    return i->second;
+    return experts->find(uid);
   }
 };
 
@@ -81,29 +81,8 @@ caf::result<Reply> route(server_pointer self, Request& msg) {
   return self->delegate(*e, std::move(msg));
 }
 
-/// Asks every expert to checkpoint and replies with how many succeeded.
-caf::result<uint64_t> save_all(server_pointer self) {
-  auto promise = self->make_response_promise<uint64_t>();
-  auto remaining = std::make_shared<size_t>(self->state.experts.size());
-  auto saved = std::make_shared<uint64_t>(0);
-  if (*remaining == 0) {
-    promise.deliver(uint64_t{0});
-    return promise;
-  }
-  auto one_done = [promise, remaining, saved](bool ok) mutable {
-    *saved += ok ? 1 : 0;
-    if (--*remaining == 0)
-      promise.deliver(*saved);
-  };
-  for (auto& kv : self->state.experts)
-    self->request(kv.second, std::chrono::seconds{60}, save_atom::value)
-      .then([one_done](uint64_t) mutable { one_done(true); },
-            [one_done](const caf::error&) mutable { one_done(false); });
-  return promise;
-}
-
 expert_server_actor::behavior_type server_fn(server_pointer self,
-                                             std::map<std::string, expert_actor> experts,
+                                             std::shared_ptr<expert_registry> experts,
                                              uint64_t max_message_bytes) {
   self->state.experts = std::move(experts);
   self->state.chunks = chunk_assembler{max_message_bytes};
@@ -111,14 +90,8 @@ expert_server_actor::behavior_type server_fn(server_pointer self,
     [self](forward_request& req) { return route<forward_reply>(self, req); },
     [self](backward_request& req) { return route<backward_reply>(self, req); },
     [self](info_request& req) { return route<expert_info>(self, req); },
-    [self](list_atom) {
-      std::vector<std::string> uids;
-      for (auto& kv : self->state.experts)
-        uids.push_back(kv.first);
-      return uids;
-    },
-    [self](save_atom) { return save_all(self); },
-    [self](ping_atom) { return static_cast<uint64_t>(self->state.experts.size()); },
+    [self](list_atom) { return self->state.experts->uids(); },
+    [self](ping_atom) { return static_cast<uint64_t>(self->state.experts->size()); },
     [self](tensor_chunk& c) { self->state.add_chunk(self->current_sender(), c); },
   };
 }
@@ -126,9 +99,18 @@ expert_server_actor::behavior_type server_fn(server_pointer self,
 } // namespace
 
 expert_server_actor spawn_expert_server(caf::actor_system& sys,
+                                        std::shared_ptr<expert_registry> registry,
+                                        uint64_t max_message_bytes) {
+  return sys.spawn(server_fn, std::move(registry), max_message_bytes);
+}
+
+expert_server_actor spawn_expert_server(caf::actor_system& sys,
                                         std::map<std::string, expert_actor> experts,
                                         uint64_t max_message_bytes) {
-  return sys.spawn(server_fn, std::move(experts), max_message_bytes);
+  auto registry = std::make_shared<expert_registry>();
+  for (auto& [uid, handle] : experts)
+    registry->put(uid, handle);
+  return spawn_expert_server(sys, std::move(registry), max_message_bytes);
 }
 
 } // namespace colony

@@ -306,10 +306,19 @@ std::string expert_state::spec_text() const {
   return out;
 }
 
+bool expert_state::parameters_finite() const {
+  for (auto& p : built_.module->parameters())
+    if (!torch::isfinite(p).all().item<bool>())
+      return false;
+  return true;
+}
+
 caf::error expert_state::save_checkpoint() {
   auto path = checkpoint_path();
   if (path.empty())
     return caf::none;
+  if (!parameters_finite()) // never overwrite the last good checkpoint
+    return make_error(errc::diverged, "checkpoint " + path + " not written: NaN/Inf parameters");
   try {
     std::filesystem::create_directories(group_.checkpoint.dir);
     torch::serialize::OutputArchive root, mod, opt;

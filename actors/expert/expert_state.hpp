@@ -71,6 +71,7 @@ public:
 
   /// Writes module + optimizer + counters + spec record atomically (temp
   /// file + rename); pending accumulated gradients are not part of it.
+  /// Refuses (errc::diverged) NaN/Inf parameters, keeping the last good file.
   caf::error save_checkpoint();
 
   /// Restores what save_checkpoint wrote and drops pending gradients (they
@@ -88,6 +89,9 @@ public:
   std::string checkpoint_path() const;
 
   uint64_t updates() const { return info_.updates; }
+
+  /// False when any parameter holds NaN or Inf (the expert diverged).
+  bool parameters_finite() const;
 
 private:
   expert_state(std::string uid, expert_group_config group, built_module built,

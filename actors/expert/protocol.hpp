@@ -52,15 +52,16 @@ using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<done_atom, uint64_t>>;
 
 /// The published endpoint of a node: routes requests to its experts by uid.
+/// It carries only what remote clients need; checkpoints, spawning and
+/// stopping experts are local (expert_host.hpp) or on the control port.
 using expert_server_actor = caf::typed_actor<
-  /// Routed to the expert `uid`; errc::unknown_expert if not served here.
+  /// Routed to the expert `uid`; errc::unknown_expert if not served here,
+  /// errc::expert_restarting while its supervisor rebuilds it.
   caf::replies_to<forward_request>::with<forward_reply>,
   caf::replies_to<backward_request>::with<backward_reply>,
   caf::replies_to<info_request>::with<expert_info>,
   /// Uids served by this node, sorted.
   caf::replies_to<list_atom>::with<std::vector<std::string>>,
-  /// Checkpoints every expert; replies with how many were saved.
-  caf::replies_to<save_atom>::with<uint64_t>,
   /// Liveness probe of clients (actors/client/liveness.hpp); replies with
   /// the number of experts served. Never fails.
   caf::replies_to<ping_atom>::with<uint64_t>,

@@ -1,7 +1,9 @@
 // colony-node: serves the experts of a YAML config behind one published
 // endpoint until SIGINT/SIGTERM, then checkpoints them and exits (1 when a
 // checkpoint failed). With a trainers: section it also trains, and exits
-// when its trainers are done.
+// when its trainers are done. Everything it runs is a child of the node's
+// supervision tree (node_tree.hpp); with a control: section it also serves
+// the control port (colony ctl).
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -10,12 +12,12 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/dht/node_dht.hpp"
-#include "actors/expert/expert_host.hpp"
+#include "actors/control/control_actor.hpp"
 #include "actors/trainer/trainer_host.hpp"
 #include "messages/errc.hpp"
+#include "nodes/node/node_manager.hpp"
+#include "nodes/node/node_tree.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/net_guard/publish.hpp"
 #include "runtime/ready_file.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/system_config.hpp"
@@ -27,43 +29,18 @@ int fail(const std::string& what) {
   return 1;
 }
 
-/// Starts the node's DHT peer (if configured) and declares its experts.
-caf::expected<std::optional<colony::dht::node_dht>>
-start_dht(caf::actor_system& sys, const colony::node_config& cfg, const colony::expert_host& host,
-          const colony::endpoint& where, const std::string& ready_file) {
-  if (!cfg.dht)
-    return std::optional<colony::dht::node_dht>{};
-  std::vector<std::string> uids;
-  for (const auto& [uid, expert] : host.experts)
-    uids.push_back(uid);
-  auto dht = colony::dht::start_node_dht(sys, *cfg.dht, uids, where, cfg.guard);
-  if (!dht)
-    return dht.error();
-  std::cout << "colony-node dht on " << dht->peer.ep.to_string() << std::endl;
-  if (!ready_file.empty() && !colony::write_ready_file(ready_file, dht->peer.ep.to_string()))
-    colony::log::get("node")->warn("event=ready_file_failed path={}", ready_file);
-  return std::optional<colony::dht::node_dht>{std::move(*dht)};
-}
-
-/// The shutdown checkpoint of every expert; false (logged) unless all of
-/// them were saved (each failing expert logs its own reason).
+/// Checkpoints every expert at shutdown; false (logged) unless all of them
+/// were saved (each failing expert logs its own reason).
 bool checkpoint_all(caf::actor_system& sys, const colony::expert_host& host) {
   auto log = colony::log::get("node");
-  auto total = host.experts.size();
-  std::string failure;
-  caf::scoped_actor self{sys};
-  self->request(host.server, std::chrono::seconds{120}, colony::save_atom::value)
-    .receive(
-      [&](uint64_t n) {
-        if (n == total)
-          log->info("event=checkpointed experts={}", n);
-        else
-          failure = std::to_string(total - n) + " of " + std::to_string(total)
-                    + " experts failed to save (see their event=checkpoint errors)";
-      },
-      [&](caf::error& err) { failure = colony::describe(err); });
-  if (failure.empty())
+  auto total = host.registry->size();
+  auto saved = colony::checkpoint_experts(sys, host);
+  if (saved == total) {
+    log->info("event=checkpointed experts={}", saved);
     return true;
+  }
+  auto failure = std::to_string(total - saved) + " of " + std::to_string(total)
+                 + " experts failed to save (see their event=checkpoint errors)";
   log->error("event=checkpoint_failed error=\"{}\"", failure);
   std::cerr << "colony-node: error: shutdown checkpoint: " << failure << "\n";
   return false;
@@ -83,32 +60,46 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
   opts.scheduler_threads = cfg.scheduler_threads;
   colony::system_config sys_cfg{opts};
   caf::actor_system sys{sys_cfg};
-  auto host = colony::spawn_expert_host(sys, cfg);
-  if (!host)
-    return fail(colony::describe(host.error()));
-  auto guarded = colony::net_guard::publish_guarded(sys, host->server, cfg.host, cfg.port,
-                                                    cfg.guard, "experts");
-  if (!guarded) {
-    colony::stop_expert_host(*host);
-    return fail(colony::describe(guarded.error()));
-  }
-  auto port = (*guarded)->port();
-  auto where = colony::endpoint{cfg.host, port}.to_string();
-  log->info("event=listening endpoint={} experts={}", where, host->experts.size());
+  auto tree = colony::node::start_node_tree(sys, cfg);
+  if (!tree)
+    return fail(colony::describe(tree.error()));
+  auto& t = **tree;
+  auto where = t.where.to_string();
+  log->info("event=listening endpoint={} experts={}", where, t.host.registry->size());
   std::cout << "colony-node listening on " << where << std::endl;
-  auto dht = start_dht(sys, cfg, *host, colony::endpoint{cfg.host, port}, dht_ready_file);
-  if (!dht) {
-    colony::stop_expert_host(*host);
-    return fail(colony::describe(dht.error()));
+  std::optional<colony::dht::peer_actor> peer;
+  if (t.dht) {
+    peer = t.dht->peer.peer;
+    std::cout << "colony-node dht on " << t.dht->peer.ep.to_string() << std::endl;
+    if (!dht_ready_file.empty()
+        && !colony::write_ready_file(dht_ready_file, t.dht->peer.ep.to_string()))
+      log->warn("event=ready_file_failed path={}", dht_ready_file);
+  }
+  auto manager = colony::node::spawn_node_manager(sys, *tree);
+  std::optional<colony::control::control_port> control;
+  if (cfg.control.enabled) {
+    colony::control::control_deps deps;
+    deps.manager = manager;
+    deps.logs = [ring = colony::log::ring()](uint64_t after, uint32_t n) {
+      return ring->read(after, n);
+    };
+    auto c = colony::control::start_control(sys, cfg.control, std::move(deps), cfg.guard);
+    if (!c) {
+      caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+      colony::node::stop_node_tree(t);
+      return fail(colony::describe(c.error()));
+    }
+    control = std::move(*c);
+    auto ctl_ep = colony::endpoint{cfg.control.host, control->port()}.to_string();
+    log->info("event=control_listening endpoint={}", ctl_ep);
+    std::cout << "colony-node control on " << ctl_ep << std::endl;
   }
   if (!ready_file.empty() && !colony::write_ready_file(ready_file, where))
     log->warn("event=ready_file_failed path={}", ready_file);
   int sig = 0;
   if (trainers) {
-    std::optional<colony::dht::peer_actor> peer;
-    if (*dht)
-      peer = (*dht)->peer.peer;
-    auto th = colony::trainer::trainer_host::make(sys, std::move(*trainers), peer, cfg.liveness);
+    auto th = colony::trainer::trainer_host::make(sys, std::move(*trainers), peer, cfg.liveness,
+                                                  cfg.faults.expert_calls);
     if (!th) {
       log->error("event=trainers_failed error=\"{}\"", colony::describe(th.error()));
       std::cerr << "colony-node: error: " << colony::describe(th.error()) << "\n";
@@ -126,11 +117,11 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
     sigwait(&signals, &sig);
   }
   log->info("event=shutdown signal={}", sig);
-  bool saved = checkpoint_all(sys, *host);
-  if (*dht)
-    colony::dht::stop_node_dht(sys, **dht);
-  colony::net_guard::unpublish(sys, host->server, **guarded);
-  colony::stop_expert_host(*host);
+  if (control)
+    colony::control::stop_control(sys, *control);
+  bool saved = checkpoint_all(sys, t.host);
+  caf::anon_send_exit(manager, caf::exit_reason::user_shutdown);
+  colony::node::stop_node_tree(t);
   return sig < 0 || !saved ? 1 : 0;
 }
 

@@ -83,7 +83,11 @@ public:
   uint16_t port() const { return port_; }
 
   /// The internal port CAF listens on (127.0.0.1 only).
-  uint16_t upstream_port() const { return upstream_port_; }
+  uint16_t upstream_port() const { return upstream_port_.load(); }
+
+  /// Relays connections accepted from now on to `upstream_port` (the
+  /// published actor was replaced, e.g. restarted by its supervisor).
+  void retarget(uint16_t upstream_port) { upstream_port_.store(upstream_port); }
 
   guard_stats stats() const;
 
@@ -96,7 +100,7 @@ private:
 
   guard_config cfg_;
   uint16_t port_;
-  uint16_t upstream_port_;
+  std::atomic<uint16_t> upstream_port_;
   std::unique_ptr<impl> impl_;
 };
 

@@ -72,7 +72,6 @@ expert_server_actor::behavior_type fake_server(expert_server_actor::pointer self
     [](backward_request&) -> caf::result<backward_reply> { return backward_reply{}; },
     [](info_request&) { return expert_info{}; },
     [](list_atom) { return std::vector<std::string>{}; },
-    [](save_atom) { return uint64_t{0}; },
     [](ping_atom) { return uint64_t{1}; },
     [](tensor_chunk&) {},
   };

@@ -492,6 +492,7 @@ public:
 
   const endpoint& where() const { return endpoint_; }
   caf::actor_system& system() { return sys_; }
+  expert_host& host() { return host_; }
 
 private:
   static constexpr std::chrono::seconds shutdown_limit{15};

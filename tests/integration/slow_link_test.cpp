@@ -105,7 +105,7 @@ TEST_F(SlowLinkTest, TwentyClientsConnectAndWorkAcrossOneSecondOneWayDelay) {
       r.backward_ok = grads && grads->size() == 1;
       if (!grads)
         r.error = describe(grads.error());
-      auto peer = net::connect_blocking<dht::peer_actor>(sys, dht_via, 20s, "dht peer");
+      auto peer = net::connect_blocking<dht::peer_front_actor>(sys, dht_via, 20s, "dht peer");
       if (!peer) {
         r.error = describe(peer.error());
         return;

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
@@ -46,4 +47,15 @@ TEST(WorkerPoolTest, StopFinishesTheRunningJobAndDropsQueuedOnes) {
   pool.post([&] { ++ran; });
   pool.stop();
   EXPECT_EQ(ran, 1);
+}
+
+TEST(WorkerPoolTest, AThrowingJobIsCountedAndTheThreadRunsTheNextJob) {
+  worker_pool pool{1};
+  auto p = std::make_shared<std::promise<void>>();
+  auto f = p->get_future();
+  pool.post([] { throw std::runtime_error("boom"); });
+  pool.post([] { throw 42; });
+  pool.post([p] { p->set_value(); });
+  ASSERT_EQ(f.wait_for(std::chrono::seconds{10}), std::future_status::ready);
+  EXPECT_EQ(pool.failed_jobs(), 2u);
 }

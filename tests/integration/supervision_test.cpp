@@ -1,0 +1,180 @@
+// Supervised experts in one node (in-process, requests over loopback TCP):
+// an expert whose forward throws is restarted from its checkpoint, each
+// restart logged once with its reason; a crash answers the waiting
+// requests at once with errors, never with silence; over the group's
+// restart intensity the group escalates and is rebuilt while the node
+// keeps serving its other experts. The "poison" spec (poison_spec.cpp)
+// throws on inputs above 1e6.
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include "integration_support.hpp"
+#include "runtime/logging.hpp"
+
+using namespace colony;
+using namespace colony::it;
+
+namespace {
+
+/// Keeps every line logged to it.
+class capture_sink : public spdlog::sinks::base_sink<std::mutex> {
+public:
+  std::vector<std::string> lines() {
+    std::lock_guard<std::mutex> guard{mutex_};
+    return lines_;
+  }
+
+  size_t count(const std::string& a, const std::string& b = {}) {
+    size_t n = 0;
+    for (auto& l : lines())
+      if (l.find(a) != std::string::npos && l.find(b) != std::string::npos)
+        ++n;
+    return n;
+  }
+
+protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    lines_.emplace_back(msg.payload.data(), msg.payload.size());
+  }
+  void flush_() override {}
+
+private:
+  std::vector<std::string> lines_;
+};
+
+/// Waits (bounded) until `pred` holds; false when it never did.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds{30}) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  return pred();
+}
+
+std::string node_yaml(const std::string& dir) {
+  return test_node_header() + R"(  - uid: poison.0.*
+    count: 1
+    module: {type: poison, dim: 4, seed: 3}
+    optimizer: {type: sgd, lr: 0.1}
+    checkpoint: {dir: )" + dir + R"(, every_updates: 1}
+  - uid: ffn.1.*
+    count: 1
+    module: {type: ffn, input_dim: 8, hidden_dim: 16, output_dim: 8}
+)";
+}
+
+struct SupervisionTest : ::testing::Test {
+  std::shared_ptr<capture_sink> sink = std::make_shared<capture_sink>();
+
+  void SetUp() override { log::get("supervisor")->sinks().push_back(sink); }
+
+  void TearDown() override {
+    auto& sinks = log::get("supervisor")->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+  }
+};
+
+} // namespace
+
+TEST_F(SupervisionTest, ThrowingForwardRestartsFromCheckpointThenEscalatesAndNodeServesOn) {
+  temp_dir dir;
+  in_process_node node{parse_or_throw(node_yaml(dir.path()))};
+  client c;
+  auto poison = c.expert(node.where(), "poison.0.0", std::chrono::seconds{10});
+  auto healthy = c.expert(node.where(), "ffn.1.0", std::chrono::seconds{10});
+  auto x = seeded_randn({3, 4}, 1);
+  auto bad = x * 1e7;
+  auto& registry = *node.host().registry;
+  auto running = [&] { return static_cast<bool>(registry.find("poison.0.0")); };
+
+  // Three updates, each checkpointed.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(poison.backward(blobs({x}), blobs({torch::ones({3, 4})})));
+  ASSERT_TRUE(eventually([&] { return poison.info() && poison.info()->updates == 3; }));
+  auto before = poison.forward(blobs({x}));
+  ASSERT_TRUE(before) << describe(before.error());
+
+  // A poisoned batch: its request fails at once with the module's error.
+  auto t0 = steady::now();
+  auto crashed = poison.forward(blobs({bad}));
+  ASSERT_FALSE(crashed);
+  EXPECT_EQ(code_of(crashed.error()), errc::compute_failed) << describe(crashed.error());
+  EXPECT_NE(describe(crashed.error()).find("poisoned input"), std::string::npos);
+  EXPECT_LT(ms_since(t0), 5000);
+
+  // Restarted once, from the checkpoint: same parameters, same update count.
+  ASSERT_TRUE(eventually([&] { return sink->count("event=child_restarted", "poison.0.0") == 1; }));
+  ASSERT_TRUE(eventually(running));
+  auto restarted = sink->lines();
+  auto line = *std::find_if(restarted.begin(), restarted.end(), [](auto& l) {
+    return l.find("event=child_restarted") != std::string::npos;
+  });
+  EXPECT_NE(line.find("restarts=1"), std::string::npos) << line;
+  EXPECT_NE(line.find("restored_updates=3"), std::string::npos) << line;
+  EXPECT_NE(line.find("updates_lost=0"), std::string::npos) << line;
+  EXPECT_EQ(sink->count("event=child_exited", "poisoned input"), 1u)
+    << ::testing::PrintToString(sink->lines());
+  auto after = poison.forward(blobs({x}));
+  ASSERT_TRUE(after) << describe(after.error());
+  EXPECT_TRUE(near(to_tensor(after->at(0)), to_tensor(before->at(0)), 1e-6));
+  ASSERT_TRUE(poison.info());
+  EXPECT_EQ(poison.info()->updates, 3u);
+  // The crash did not cost the client its connection to the node.
+  EXPECT_FALSE(c.conns().lost(node.where()));
+
+  // Three more crashes within the 10 s window: the fourth in all is over the
+  // group's intensity (3), so the group escalates and is rebuilt.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(eventually(running));
+    EXPECT_FALSE(poison.forward(blobs({bad})));
+    auto h = healthy.forward(blobs({seeded_randn({2, 8}, 2)}));
+    EXPECT_TRUE(h) << describe(h.error());
+  }
+  ASSERT_TRUE(eventually([&] { return sink->count("event=escalated", "experts/poison.0") == 1; }));
+  ASSERT_TRUE(eventually(
+    [&] { return sink->count("event=child_restarted", "child=poison.0 ") == 1; }));
+  ASSERT_TRUE(eventually(running));
+  EXPECT_EQ(poison.info()->updates, 3u);
+  // Each crash was logged exactly once.
+  EXPECT_EQ(sink->count("event=child_exited", "child=poison.0.0 reason=\"compute_failed"), 4u)
+    << ::testing::PrintToString(sink->lines());
+  auto h = healthy.forward(blobs({seeded_randn({2, 8}, 3)}));
+  EXPECT_TRUE(h) << describe(h.error());
+}
+
+TEST_F(SupervisionTest, RequestsQueuedBehindACrashGetAnErrorAtOnce) {
+  temp_dir dir;
+  in_process_node node{parse_or_throw(node_yaml(dir.path()))};
+  client c;
+  auto x = seeded_randn({3, 4}, 1);
+  // One poisoned request and 8 good ones sent together: the good ones
+  // waiting behind the crash get expert_restarting (or are computed before
+  // it), never a timeout.
+  std::vector<expert_call> calls;
+  calls.push_back({node.where(), forward_request{"poison.0.0", blobs({x * 1e7})}});
+  for (int i = 0; i < 8; ++i)
+    calls.push_back({node.where(), forward_request{"poison.0.0", blobs({x})}});
+  auto t0 = steady::now();
+  auto answers = call_many(c.conns(), std::move(calls), std::chrono::seconds{20});
+  EXPECT_LT(ms_since(t0), 10000);
+  ASSERT_FALSE(answers[0]);
+  EXPECT_EQ(code_of(answers[0].error()), errc::compute_failed);
+  for (size_t i = 1; i < answers.size(); ++i)
+    if (!answers[i]) {
+      auto code = code_of(answers[i].error());
+      EXPECT_TRUE(code == errc::expert_restarting || code == errc::compute_failed)
+        << describe(answers[i].error());
+    }
+  // While it restarts, new requests are answered (expert_restarting or
+  // served), not left to CAF's request_receiver_down.
+  auto again = c.expert(node.where(), "poison.0.0").forward(blobs({x}));
+  if (!again)
+    EXPECT_EQ(code_of(again.error()), errc::expert_restarting) << describe(again.error());
+  EXPECT_FALSE(c.conns().lost(node.where()));
+}
