@@ -50,23 +50,30 @@ public:
     return i->second;
   }
 
-  /// Stores `h` (keeps an existing entry) and clears the lost mark.
-  Handle put(const endpoint& ep, Handle h) {
+  /// Stores `h` (keeps an existing entry) and clears the lost mark;
+  /// `*was_lost` (if given) tells whether `ep` was marked lost, `*inserted`
+  /// whether `h` went into an empty slot.
+  Handle put(const endpoint& ep, Handle h, bool* was_lost = nullptr, bool* inserted = nullptr) {
     std::lock_guard<std::mutex> guard{mx_};
-    lost_.erase(ep);
-    return cache_.emplace(ep, std::move(h)).first->second;
+    auto n = lost_.erase(ep);
+    if (was_lost)
+      *was_lost = n > 0;
+    auto [i, added] = cache_.emplace(ep, std::move(h));
+    if (inserted)
+      *inserted = added;
+    return i->second;
   }
 
   void erase(const endpoint& ep) {
-    std::lock_guard<std::mutex> guard{mx_};
-    cache_.erase(ep);
+    take(ep); // the handle dies after the lock (its death may call back)
   }
 
-  /// Forgets `ep` and marks it lost.
-  void mark_lost(const endpoint& ep) {
+  /// Forgets `ep` and marks it lost; false when it already was lost.
+  bool mark_lost(const endpoint& ep) {
+    std::optional<Handle> gone;
     std::lock_guard<std::mutex> guard{mx_};
-    cache_.erase(ep);
-    lost_.insert(ep);
+    gone = take_locked(ep);
+    return lost_.insert(ep).second;
   }
 
   bool lost(const endpoint& ep) const {
@@ -75,6 +82,20 @@ public:
   }
 
 private:
+  std::optional<Handle> take(const endpoint& ep) {
+    std::lock_guard<std::mutex> guard{mx_};
+    return take_locked(ep);
+  }
+
+  std::optional<Handle> take_locked(const endpoint& ep) {
+    auto i = cache_.find(ep);
+    if (i == cache_.end())
+      return std::nullopt;
+    std::optional<Handle> h{std::move(i->second)};
+    cache_.erase(i);
+    return h;
+  }
+
   mutable std::mutex mx_;
   std::map<endpoint, Handle> cache_;
   std::set<endpoint> lost_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -81,6 +82,7 @@ void finish(fanout_pointer self) {
                                          st.conns->lost(st.spec.calls[i].node));
   st.out->answered = st.state->answered_count();
   st.out->succeeded = st.state->succeeded_count();
+  st.conns->unsubscribe(self->address());
   st.waiter.deliver(done_atom::value);
   self->quit();
 }
@@ -137,6 +139,8 @@ inline void set_budget(info_request&, caf::timespan) {
 
 void send_call(fanout_pointer self, size_t i, const expert_server_actor& server) {
   auto& st = self->state;
+  if (st.finished || st.state->answered(i))
+    return; // failed meanwhile (its node was lost)
   auto& call = st.spec.calls[i];
   auto timeout = st.spec.deadline - st.start;
   std::visit(
@@ -163,11 +167,13 @@ void send_call(fanout_pointer self, size_t i, const expert_server_actor& server)
 /// Sends call `i` now that its injected delay (if any) has passed.
 void fire(fanout_pointer self, size_t i) {
   auto& st = self->state;
-  if (st.finished || st.dropped[i])
+  if (st.finished || st.dropped[i] || st.state->answered(i))
     return; // a dropped request fails as a timeout at the deadline
   auto& ep = st.spec.calls[i].node;
   if (auto server = st.conns->find(ep))
     return send_call(self, i, *server);
+  if (!st.spec.reconnect_lost && st.conns->lost(ep))
+    return record(self, i, net::unreachable("node", ep, "lost, not reconnected yet"));
   auto& waiting = st.connecting[ep];
   waiting.push_back(i);
   if (waiting.size() > 1)
@@ -188,9 +194,22 @@ void fire(fanout_pointer self, size_t i) {
     });
 }
 
+/// Fails the unanswered calls to `ep`, which node_connections just lost.
+void on_lost(fanout_pointer self, const endpoint& ep, const std::string& why) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.spec.calls.size() && !st.finished; ++i)
+    if (st.spec.calls[i].node == ep && !st.state->answered(i))
+      record(self, i, net::unreachable("node", ep, why));
+}
+
 void start(fanout_pointer self) {
   auto& st = self->state;
   st.start = self->clock().now();
+  // Subscribed before any call is sent: a loss from now on is heard of.
+  std::set<endpoint> nodes;
+  for (auto& c : st.spec.calls)
+    if (nodes.insert(c.node).second)
+      st.conns->subscribe(c.node, self->address());
   auto faults = st.conns->faults();
   for (size_t i = 0; i < st.spec.calls.size(); ++i) {
     fault_verdict fate;
@@ -232,6 +251,7 @@ caf::behavior fanout_actor(caf::stateful_actor<fanout_actor_state>* self, node_c
     },
     [=](fire_atom, uint64_t i) { fire(self, static_cast<size_t>(i)); },
     [=](wake_atom) { arm(self); },
+    [=](lost_atom, const endpoint& ep, const std::string& why) { on_lost(self, ep, why); },
     [=](tensor_chunk& c) {
       auto now = std::chrono::duration<double>(self->clock().now().time_since_epoch()).count();
       self->state.chunks.add(reply_sender, std::move(c), now);

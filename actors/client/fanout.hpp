@@ -2,7 +2,10 @@
 // thread: every request leaves at once (an injected delay is a CAF delayed
 // message, never a sleep), answers are fed one by one into a fanout_state
 // (fanout_state.hpp) with the caller's quorum predicate and deadline, and
-// the caller learns when the fan-out ended.
+// the caller learns when the fan-out ended. The actor subscribes to its
+// nodes in node_connections: when one is lost (connection dropped, or
+// hung), its unanswered calls fail at once as errc::unreachable naming the
+// node and the reason, instead of waiting for the deadline.
 //
 //   caller --request(run_atom)--> fanout actor --forward/backward--> nodes
 //          <------ done_atom ----  (answers in the shared fanout_result)
@@ -35,6 +38,10 @@ struct fanout_spec {
   std::chrono::nanoseconds grace{0};
   /// Asked after every answer; empty = wait for all answers.
   fanout_state::quorum_fn quorum;
+  /// Whether a call to a node that node_connections marks lost reconnects
+  /// (the CLI's one-shot calls) or fails at once as unreachable (the gate,
+  /// which reconnects on its own terms: gate_actor.cpp).
+  bool reconnect_lost = true;
   /// Inspects each successful answer as it arrives (shape, NaN, ...); an
   /// error turns it into a failure. Runs in the fan-out actor. Optional.
   std::function<caf::error(size_t, expert_answer&)> check;

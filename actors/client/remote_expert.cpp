@@ -1,12 +1,14 @@
 #include "actors/client/remote_expert.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
 #include "actors/client/fanout.hpp"
 #include "actors/client/liveness.hpp"
-#include "runtime/logging.hpp"
 #include "messages/errc.hpp"
+#include "runtime/supervision/report.hpp"
 
 namespace colony {
 
@@ -26,10 +28,8 @@ void node_connections::enable_liveness(const liveness_config& cfg) {
     return;
   std::weak_ptr<shared_state> weak = st_;
   auto on_hung = [weak](const endpoint& ep, double silent_ms) {
-    log::get("net")->warn("event=node_hung endpoint={} silent_ms={:.0f}", ep.to_string(),
-                          silent_ms);
     if (auto st = weak.lock())
-      st->cache.mark_lost(ep);
+      lose(*st, ep, "hung", silent_ms);
   };
   std::lock_guard<std::mutex> guard{st_->mx};
   if (!st_->liveness)
@@ -52,17 +52,85 @@ std::optional<expert_server_actor> node_connections::find(const endpoint& ep) co
 }
 
 expert_server_actor node_connections::adopt(const endpoint& ep, expert_server_actor server) {
-  // Runs when the proxy dies, i.e. when CAF lost the connection to the node.
+  // Runs when the proxy dies, i.e. when CAF lost the connection to the node;
+  // a proxy that is no longer the cached connection is ignored.
   std::weak_ptr<shared_state> weak = st_;
-  server->attach_functor([weak, ep] {
-    if (auto st = weak.lock())
-      st->cache.mark_lost(ep);
+  auto addr = server.address();
+  server->attach_functor([weak, ep, addr] {
+    auto st = weak.lock();
+    if (!st)
+      return;
+    auto cached = st->cache.find(ep);
+    if (!cached || cached->address() == addr)
+      lose(*st, ep, "connection_lost", -1);
   });
-  auto kept = st_->cache.put(ep, std::move(server));
+  bool was_lost = false;
+  bool inserted = false;
+  auto kept = st_->cache.put(ep, std::move(server), &was_lost, &inserted);
+  if (was_lost)
+    supervision::report(supervision::event::node_up, {{"endpoint", ep.to_string()}});
   std::lock_guard<std::mutex> guard{st_->mx};
+  if (inserted)
+    ++st_->connections[ep];
   if (st_->liveness)
     caf::anon_send(st_->liveness, watch_atom::value, ep, kept);
   return kept;
+}
+
+void node_connections::lose(shared_state& st, const endpoint& ep, const std::string& reason,
+                            double silent_ms) {
+  auto fresh = st.cache.mark_lost(ep);
+  if (fresh) {
+    supervision::fields f{{"endpoint", ep.to_string()}, {"reason", reason}};
+    if (silent_ms >= 0)
+      f.emplace_back("silent_ms", std::to_string(static_cast<int64_t>(silent_ms)));
+    supervision::report(supervision::event::node_down, f, spdlog::level::warn);
+  }
+  auto why = reason == "hung"
+               ? "hung: no ping answer for " + std::to_string(static_cast<int64_t>(silent_ms))
+                   + " ms"
+               : std::string{"connection lost"};
+  std::vector<caf::actor_addr> subs;
+  {
+    std::lock_guard<std::mutex> guard{st.mx};
+    auto i = st.subscribers.find(ep);
+    if (i != st.subscribers.end())
+      subs = i->second;
+  }
+  for (auto& addr : subs)
+    if (auto who = caf::actor_cast<caf::actor>(addr))
+      caf::anon_send(who, lost_atom::value, ep, why);
+}
+
+void node_connections::mark_lost(const endpoint& ep, const std::string& reason,
+                                 double silent_ms) {
+  lose(*st_, ep, reason, silent_ms);
+}
+
+uint64_t node_connections::connections(const endpoint& ep) const {
+  std::lock_guard<std::mutex> guard{st_->mx};
+  auto i = st_->connections.find(ep);
+  return i == st_->connections.end() ? 0 : i->second;
+}
+
+void node_connections::subscribe(const endpoint& ep, const caf::actor_addr& who) {
+  std::lock_guard<std::mutex> guard{st_->mx};
+  auto& subs = st_->subscribers[ep];
+  subs.erase(std::remove_if(subs.begin(), subs.end(),
+                            [](const caf::actor_addr& a) {
+                              return !caf::actor_cast<caf::strong_actor_ptr>(a);
+                            }),
+             subs.end());
+  subs.push_back(who);
+}
+
+void node_connections::unsubscribe(const caf::actor_addr& who) {
+  std::lock_guard<std::mutex> guard{st_->mx};
+  for (auto i = st_->subscribers.begin(); i != st_->subscribers.end();) {
+    auto& subs = i->second;
+    subs.erase(std::remove(subs.begin(), subs.end(), who), subs.end());
+    i = subs.empty() ? st_->subscribers.erase(i) : std::next(i);
+  }
 }
 
 void node_connections::evict(const endpoint& ep) {

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <memory>
 #include <mutex>
@@ -16,7 +18,9 @@
 #include <variant>
 #include <vector>
 
+#include <caf/actor_addr.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
 #include <caf/expected.hpp>
 
 #include "actors/client/connect.hpp"
@@ -27,10 +31,16 @@
 
 namespace colony {
 
+/// (lost_atom, endpoint, std::string why): node_connections tells a
+/// subscriber that a node was lost (local message, never sent remotely).
+using lost_atom = caf::atom_constant<caf::atom("lost")>;
+
 /// Thread-safe cache of connections to nodes. A connection whose node goes
 /// away (CAF kills the node's proxy ~20 ms after the TCP connection drops)
-/// is forgotten at once and remembered as lost, so that the next call
-/// reconnects and a call that was in flight reports the node unreachable.
+/// or that liveness finds hung is forgotten at once and remembered as lost:
+/// the loss is reported once as a node_down supervision event, every
+/// subscribed fan-out is told at once (its calls to the node fail as
+/// unreachable), and the next call reconnects (node_up when it succeeds).
 class node_connections {
 public:
   explicit node_connections(caf::actor_system& sys);
@@ -63,8 +73,25 @@ public:
   /// Forgets a connection whose node went away (next get() reconnects).
   void evict(const endpoint& ep);
 
+  /// Marks `ep` lost: forgets its connection, reports node_down (endpoint,
+  /// reason "connection_lost" or "hung", silent_ms when >= 0) unless it
+  /// was lost already, and sends (lost_atom, ep, why) to the actors
+  /// subscribed to it. Called when a proxy dies and when liveness says hung.
+  void mark_lost(const endpoint& ep, const std::string& reason, double silent_ms = -1);
+
   /// True when the connection to `ep` was lost and not re-established.
   bool lost(const endpoint& ep) const;
+
+  /// How many connections to `ep` were adopted into an empty slot so far
+  /// (grows on every reconnect; a gate tells "connected again" by it).
+  uint64_t connections(const endpoint& ep) const;
+
+  /// `who` gets (lost_atom, endpoint, std::string why) when `ep` is marked
+  /// lost, until unsubscribe(who). Dead subscribers are pruned.
+  void subscribe(const endpoint& ep, const caf::actor_addr& who);
+
+  /// Ends every subscription of `who`.
+  void unsubscribe(const caf::actor_addr& who);
 
   /// Installs a delay/drop hook on outgoing requests (the paper's latency
   /// and failure experiments); nullptr removes it.
@@ -78,10 +105,14 @@ public:
 private:
   struct shared_state {
     net::handle_cache<expert_server_actor> cache;
-    mutable std::mutex mx; ///< guards faults and liveness
+    mutable std::mutex mx; ///< guards the members below
     std::shared_ptr<fault_injection> faults;
     caf::actor liveness; ///< the prober, or null
+    std::map<endpoint, std::vector<caf::actor_addr>> subscribers;
+    std::map<endpoint, uint64_t> connections;
   };
+  static void lose(shared_state& st, const endpoint& ep, const std::string& reason,
+                   double silent_ms);
   caf::actor_system& sys_;
   std::shared_ptr<shared_state> st_;
 };

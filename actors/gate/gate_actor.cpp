@@ -7,9 +7,11 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "actors/client/connect.hpp"
 #include "actors/client/fanout.hpp"
 #include "actors/dht/async_get.hpp"
 #include "actors/dht/expert_directory.hpp"
+#include "actors/gate/lost_nodes.hpp"
 #include "actors/gate/tensor_rows.hpp"
 #include "messages/errc.hpp"
 #include "messages/wire/torch_tensor.hpp"
@@ -49,9 +51,10 @@ struct gate_state {
   std::unique_ptr<prefix_cache> cache;
   std::shared_ptr<spdlog::logger> log = log::get("gate");
   rate_limited_counter anomalies{std::chrono::seconds{1}};
-  /// Nodes found unreachable, skipped by the beam search until the time
-  /// given (their experts stay in the DHT until their declarations expire).
-  std::map<endpoint, double> unreachable;
+  /// Nodes found unreachable or lost, skipped by the beam search until
+  /// connected or declared again (their experts stay in the DHT until their
+  /// declarations expire).
+  std::unique_ptr<lost_nodes> lost;
   static inline const char* name = "colony.gate";
 };
 
@@ -69,28 +72,84 @@ wire::compression wire_mode(const gate_config& cfg) {
 
 void call_experts(gate_pointer self, std::shared_ptr<forward_ctx> ctx);
 
-/// Drops the successors served by nodes that were just found unreachable.
-void drop_unreachable(gate_pointer self, std::map<std::string, successor_map>& found) {
-  auto& bad = self->state.unreachable;
-  if (bad.empty())
-    return;
-  auto now = now_s(self);
-  for (auto i = bad.begin(); i != bad.end();)
-    i = i->second <= now ? bad.erase(i) : std::next(i);
-  for (auto& [key, succ] : found)
-    for (auto i = succ.begin(); i != succ.end();)
-      i = bad.count(i->second) ? succ.erase(i) : std::next(i);
+/// Starts skipping `ep` (no-op when it is skipped already).
+void note_lost(gate_pointer self, const endpoint& ep) {
+  auto& st = self->state;
+  if (st.lost->lose(ep, st.conns->connections(ep)))
+    st.log->info("event=node_skipped endpoint={}", ep.to_string());
 }
 
-/// Remembers the nodes of calls that failed as unreachable.
+void end_retry(gate_pointer self, const endpoint& ep, bool ok) {
+  self->state.lost->retry_done(ep, ok);
+  if (ok)
+    self->state.log->info("event=node_eligible endpoint={}", ep.to_string());
+}
+
+/// Connects to a re-declared node (reusing a cached connection) and pings
+/// it; only an answered ping makes it eligible and adopts the connection
+/// (CAF's middleman may still hand out a hung node's proxy).
+void retry(gate_pointer self, const endpoint& ep) {
+  auto timeout = seconds(self->state.cfg.forward_timeout_s);
+  auto ping = [self, ep, timeout](expert_server_actor server) {
+    self->request(server, timeout, ping_atom::value)
+      .then(
+        [self, ep, server](uint64_t) {
+          self->state.conns->adopt(ep, server);
+          end_retry(self, ep, true);
+        },
+        [self, ep](caf::error&) { end_retry(self, ep, false); });
+  };
+  if (auto server = self->state.conns->find(ep))
+    return ping(*server);
+  net::connect_async<expert_server_actor>(self, ep, timeout, "node", [=](auto server) {
+    if (server)
+      ping(*server);
+    else
+      end_retry(self, ep, false);
+  });
+}
+
+/// Whether the beam search may pick experts served at `ep`.
+bool eligible(gate_pointer self, const endpoint& ep) {
+  auto& st = self->state;
+  if (st.conns->lost(ep))
+    note_lost(self, ep);
+  if (!st.lost->skipped(ep))
+    return true;
+  auto v = st.lost->check(ep, st.conns->connections(ep), st.conns->find(ep).has_value(),
+                          now_s(self));
+  if (v == lost_nodes::verdict::retry)
+    retry(self, ep);
+  return v == lost_nodes::verdict::eligible;
+}
+
+/// Drops the successors served by nodes the gate skips.
+void drop_unreachable(gate_pointer self, std::map<std::string, successor_map>& found) {
+  std::map<endpoint, bool> ok;
+  for (auto& [key, succ] : found)
+    for (auto i = succ.begin(); i != succ.end();) {
+      auto j = ok.find(i->second);
+      if (j == ok.end())
+        j = ok.emplace(i->second, eligible(self, i->second)).first;
+      i = j->second ? std::next(i) : succ.erase(i);
+    }
+}
+
+/// Records the newest expiration of the records naming each endpoint.
+void note_declarations(gate_pointer self, const std::vector<dht_get_result>& results) {
+  for (auto& r : results)
+    for (auto& v : r.value.values)
+      if (auto ep = parse_endpoint(v.value))
+        self->state.lost->declared(*ep, v.expiration);
+}
+
+/// Skips the nodes of calls that failed as unreachable.
 void note_unreachable(gate_pointer self, const std::vector<std::string>& endpoints,
                       const fanout_result& out) {
-  auto until = now_s(self) + self->state.cfg.cache.expiry_s
-               + self->state.cfg.unreachable_skip_s;
   for (size_t i = 0; i < out.answers.size() && i < endpoints.size(); ++i)
     if (!out.answers[i] && code_of(out.answers[i].error()) == errc::unreachable)
       if (auto ep = parse_endpoint(endpoints[i]))
-        self->state.unreachable[*ep] = until;
+        note_lost(self, *ep);
 }
 
 void search_step(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
@@ -122,6 +181,7 @@ void search_step(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
                          errc::timeout, "beam search: " + context_of(results.error())));
                        return;
                      }
+                     note_declarations(self, *results);
                      for (size_t i = 0; i < misses.size() && i < results->size(); ++i) {
                        auto succ = dht::successors((*results)[i]);
                        self->state.cache->put(misses[i], succ, now_s(self));
@@ -287,6 +347,7 @@ void call_experts(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
   }
   auto spec = make_spec(std::move(*calls), *plan, cfg.k_min, ctx->deadline,
                         cfg.timeout_after_k_min_s);
+  spec.reconnect_lost = false; // retry() reconnects, bounded
   auto check = std::make_shared<row_checker>(ctx->x, cfg.out_dim(), plan->rows,
                                              cfg.detect_anomalies, false);
   spec.check = [check](size_t i, expert_answer& a) { return check->check(i, a); };
@@ -374,6 +435,7 @@ caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_re
   auto deadline = self->clock().now() + seconds(cfg.backward_timeout_s);
   auto spec = make_spec(std::move(*calls), *p, cfg.backward_k_min, deadline,
                         cfg.timeout_after_k_min_s);
+  spec.reconnect_lost = false;
   auto check = std::make_shared<row_checker>(*x, cfg.out_dim(), p->rows, cfg.detect_anomalies,
                                              true);
   spec.check = [check](size_t i, expert_answer& a) { return check->check(i, a); };
@@ -412,6 +474,7 @@ gate_actor spawn_gate(caf::actor_system& sys, gate_config cfg, dht::peer_actor d
                    -> gate_actor::behavior_type {
     auto& st = self->state;
     st.cache = std::make_unique<prefix_cache>(cfg.cache);
+    st.lost = std::make_unique<lost_nodes>(cfg.unreachable_skip_s);
     st.cfg = std::move(cfg);
     st.dht = std::move(dht);
     st.conns = std::move(conns);

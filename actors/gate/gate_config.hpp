@@ -24,9 +24,10 @@ struct gate_config {
   bool allow_zero_outputs = true;   ///< a sample below k_min gets zeros (else: error)
   bool detect_anomalies = true;     ///< drop answers with NaN/Inf
   bool float16_wire = false;        ///< activations and gradients as float16
-  /// A node found unreachable is skipped by the beam search for this long
-  /// (plus the cache expiry), so that samples go to live experts while the
-  /// dead node's declarations have not yet expired in the DHT.
+  /// A node found unreachable (or lost by node_connections) is skipped by
+  /// the beam search until it is connected again or declares itself again
+  /// in the DHT and answers a ping (actors/gate/lost_nodes.hpp); such
+  /// retries of one node start at most once per this many seconds.
   double unreachable_skip_s = 10;
   prefix_cache_config cache;        ///< prefix -> successors, negative cache
 

@@ -2,18 +2,24 @@
 // fake expert servers, virtual time instead of sleeps. Checks when a
 // forward replies (forward_timeout, timeout_after_k_min), the batched DHT
 // gets, the prefix cache and the anomaly filter.
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <sstream>
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <torch/torch.h>
+
+#include "actors/client/fanout.hpp"
 
 #include "actors/gate/gate_actor.hpp"
 #include "messages/errc.hpp"
 #include "messages/registry.hpp"
 #include "messages/wire/torch_tensor.hpp"
+#include "runtime/logging.hpp"
 
 using namespace colony;
 using namespace std::chrono_literals;
@@ -28,8 +34,10 @@ struct test_config : caf::actor_system_config {
 };
 
 /// A DHT peer that answers gets from a fixed map and counts them.
+using dht_table = std::map<std::string, dht_get_result>;
+
 dht::peer_actor::behavior_type fake_dht(dht::peer_actor::pointer,
-                                        std::map<std::string, dht_get_result> table,
+                                        std::shared_ptr<dht_table> table,
                                         std::shared_ptr<int> gets) {
   return {
     [](dht_ping&) { return dht_pong{}; },
@@ -41,8 +49,8 @@ dht::peer_actor::behavior_type fake_dht(dht::peer_actor::pointer,
       ++*gets;
       dht_get_reply reply;
       for (auto& k : req.keys) {
-        auto i = table.find(k);
-        reply.results.push_back(i == table.end() ? dht_get_result{} : i->second);
+        auto i = table->find(k);
+        reply.results.push_back(i == table->end() ? dht_get_result{} : i->second);
       }
       return reply;
     },
@@ -77,14 +85,47 @@ expert_server_actor::behavior_type fake_server(expert_server_actor::pointer self
   };
 }
 
-dht_get_result dict(std::vector<std::pair<std::string, std::string>> entries) {
+dht_get_result dict(std::vector<std::pair<std::string, std::string>> entries,
+                    double expiration = 1e12) {
   dht_get_result r;
   r.found = true;
   r.value.is_dictionary = true;
   for (auto& [sub, value] : entries)
-    r.value.values.push_back(dht_value{sub, value, 1e12});
+    r.value.values.push_back(dht_value{sub, value, expiration});
   return r;
 }
+
+/// Collects the lines of a logger (e.g. "supervisor") while it lives.
+class log_capture {
+public:
+  explicit log_capture(const std::string& component)
+    : log_(log::get(component)), sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)) {
+    sink_->set_pattern("%v");
+    log_->sinks().push_back(sink_);
+    level_ = log_->level();
+    log_->set_level(spdlog::level::trace);
+  }
+  ~log_capture() {
+    auto& sinks = log_->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    log_->set_level(level_);
+  }
+  /// How many captured lines contain `what`.
+  size_t count(const std::string& what) const {
+    size_t n = 0;
+    std::istringstream in{out_.str()};
+    for (std::string line; std::getline(in, line);)
+      n += line.find(what) != std::string::npos;
+    return n;
+  }
+  std::string text() const { return out_.str(); }
+
+private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  spdlog::level::level_enum level_;
+};
 
 struct GateTest : ::testing::Test {
   test_config cfg;
@@ -102,15 +143,21 @@ struct GateTest : ::testing::Test {
     sys.await_actors_before_shutdown(false); // a hung fake's promise is never delivered
   }
 
+  std::shared_ptr<dht_table> table = std::make_shared<dht_table>();
+
   /// syn.0.0 on `fast`, syn.0.1 on `slow` (behaving as `m1`).
   gate::gate_actor make_gate(gate::gate_config g, mode m1) {
     conns->adopt(fast, sys.spawn(fake_server, mode::scale));
     conns->adopt(slow, sys.spawn(fake_server, m1));
-    std::map<std::string, dht_get_result> table;
-    table["syn."] = dict({{"0", fast.to_string()}});
-    table["syn.0."] = dict({{"0", fast.to_string()}, {"1", slow.to_string()}});
+    declare(1e12);
     auto dht = sys.spawn(fake_dht, table, gets);
     return gate::spawn_gate(sys, g, dht, conns);
+  }
+
+  /// (Re-)declares both experts with records expiring at `expiration`.
+  void declare(double expiration) {
+    (*table)["syn."] = dict({{"0", fast.to_string()}}, expiration);
+    (*table)["syn.0."] = dict({{"0", fast.to_string()}, {"1", slow.to_string()}}, expiration);
   }
 
   static gate::gate_config config() {
@@ -254,7 +301,7 @@ TEST_F(GateTest, AnswerWithNaNIsDroppedAsAFailure) {
   EXPECT_EQ(out->reply->routing.slot_ok[1], 0);
 }
 
-TEST_F(GateTest, UnreachableNodeIsSkippedByLaterSearches) {
+TEST_F(GateTest, UnreachableNodeIsSkippedUntilDeclaredAgain) {
   auto g = config();
   g.k_min = 1;
   g.unreachable_skip_s = 10;
@@ -267,8 +314,103 @@ TEST_F(GateTest, UnreachableNodeIsSkippedByLaterSearches) {
   ASSERT_TRUE(second->reply.has_value());
   EXPECT_EQ(second->reply->stats.asked, 1u); // only the live node
   EXPECT_EQ(second->reply->stats.answered, 1u);
-  advance(20s); // skip time + cache expiry passed: the node is tried again
+  advance(60s); // its records linger in the DHT, unchanged: still skipped
   auto third = forward(gate, torch::ones({2, 4}));
   ASSERT_TRUE(third->reply.has_value());
-  EXPECT_EQ(third->reply->stats.asked, 2u);
+  EXPECT_EQ(third->reply->stats.asked, 1u);
+  EXPECT_EQ(*gets, 4); // the cache expired: both levels fetched again
+  declare(2e12); // the node declared itself again
+  advance(6s);   // past the prefix cache's expiry
+  auto fourth = forward(gate, torch::ones({2, 4}));
+  ASSERT_TRUE(fourth->reply.has_value());
+  EXPECT_EQ(fourth->reply->stats.asked, 1u); // skipped while its ping runs
+  auto fifth = forward(gate, torch::ones({2, 4}));
+  ASSERT_TRUE(fifth->reply.has_value());
+  EXPECT_EQ(fifth->reply->stats.asked, 2u); // the ping was answered: eligible
+}
+
+TEST_F(GateTest, NodeLostByConnectionsIsSkippedByTheNextForward) {
+  log_capture sup{"supervisor"};
+  auto g = config();
+  g.k_min = 1;
+  auto gate = make_gate(g, mode::scale);
+  ASSERT_EQ(forward(gate, torch::ones({2, 4}))->reply->stats.asked, 2u);
+  conns->mark_lost(slow, "hung", 2500);
+  conns->mark_lost(slow, "hung", 3000); // the same loss: reported once
+  EXPECT_EQ(sup.count("event=node_down endpoint=" + slow.to_string() + " reason=hung"
+                      " silent_ms=2500"), 1u) << sup.text();
+  EXPECT_EQ(sup.count("event=node_down"), 1u);
+  auto next = forward(gate, torch::ones({2, 4}));
+  ASSERT_TRUE(next->reply.has_value());
+  EXPECT_EQ(next->reply->stats.asked, 1u);
+  EXPECT_EQ(next->reply->stats.answered, 1u);
+  // Connected again (by anyone): eligible at once, and reported as up.
+  conns->adopt(slow, sys.spawn(fake_server, mode::scale));
+  EXPECT_EQ(sup.count("event=node_up endpoint=" + slow.to_string()), 1u) << sup.text();
+  EXPECT_EQ(forward(gate, torch::ones({2, 4}))->reply->stats.asked, 2u);
+}
+
+/// A fan-out of one forward to `fast` and one to `slow`, deadline 10 s.
+struct fanout_run {
+  std::shared_ptr<fanout_result> out = std::make_shared<fanout_result>();
+  std::shared_ptr<bool> done = std::make_shared<bool>(false);
+};
+
+fanout_run start_fanout(caf::actor_system& sys, node_connections& conns, const endpoint& a,
+                        const endpoint& b) {
+  fanout_run run;
+  fanout_spec spec;
+  auto x = tensor_blob{*wire::encode_tensor(torch::ones({1, 4}))};
+  spec.calls.push_back({a, forward_request{"syn.0.0", {x}}});
+  spec.calls.push_back({b, forward_request{"syn.0.1", {x}}});
+  spec.deadline = sys.clock().now() + 10s;
+  auto fan = spawn_fanout(sys, conns, std::move(spec), run.out);
+  auto done = run.done;
+  sys.spawn([=](caf::event_based_actor* self) {
+    self->request(fan, caf::infinite, run_atom::value).then([=](done_atom) { *done = true; });
+  });
+  return run;
+}
+
+TEST_F(GateTest, FanoutFailsCallsToAHungNodeAtOnce) {
+  log_capture sup{"supervisor"};
+  conns->adopt(fast, sys.spawn(fake_server, mode::scale));
+  auto server = sys.spawn(fake_server, mode::hang); // held: a hung node's proxy lives on
+  conns->adopt(slow, server);
+  auto run = start_fanout(sys, *conns, fast, slow);
+  sched.run();
+  EXPECT_FALSE(*run.done); // waits for the hung node ...
+  conns->mark_lost(slow, "hung", 2500); // ... until liveness gives up on it
+  sched.run();             // no virtual time passes
+  ASSERT_TRUE(*run.done);
+  EXPECT_TRUE(run.out->answers[0]);
+  ASSERT_FALSE(run.out->answers[1]);
+  auto& err = run.out->answers[1].error();
+  EXPECT_EQ(code_of(err), errc::unreachable);
+  EXPECT_NE(context_of(err).find("node " + slow.to_string() + " unreachable (hung"),
+            std::string::npos)
+    << describe(err);
+  EXPECT_EQ(sup.count("event=node_down endpoint=" + slow.to_string() + " reason=hung"), 1u)
+    << sup.text();
+}
+
+TEST_F(GateTest, FanoutFailsCallsToANodeWhoseProxyDiedAtOnce) {
+  log_capture sup{"supervisor"};
+  conns->adopt(fast, sys.spawn(fake_server, mode::scale));
+  auto server = sys.spawn(fake_server, mode::hang);
+  conns->adopt(slow, server);
+  auto run = start_fanout(sys, *conns, fast, slow);
+  sched.run();
+  EXPECT_FALSE(*run.done);
+  // What CAF does to a proxy when the connection drops (here a local fake).
+  caf::anon_send_exit(server, caf::exit_reason::kill);
+  sched.run();
+  ASSERT_TRUE(*run.done);
+  EXPECT_TRUE(run.out->answers[0]);
+  ASSERT_FALSE(run.out->answers[1]);
+  EXPECT_EQ(code_of(run.out->answers[1].error()), errc::unreachable)
+    << describe(run.out->answers[1].error());
+  EXPECT_TRUE(conns->lost(slow));
+  EXPECT_EQ(sup.count("event=node_down endpoint=" + slow.to_string()
+                      + " reason=connection_lost"), 1u) << sup.text();
 }
