@@ -23,6 +23,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -292,9 +293,15 @@ std::vector<row> node_kill_rows(int repeats) {
                         {"node restart -> node ready (ready file)", {}},
                         {"node restart -> its experts serve again", {}},
                         {"node restart -> trainer's first step using it", {}}};
+  std::mt19937 rng{1};
+  std::uniform_real_distribution<double> phase{0, gate_cache_expiry_s};
   for (int r = 0; r < repeats; ++r) {
     if (!tlog.wait_for(uses_both, 60s))
       die("the trainer never used both nodes: " + read_all(dir + "/t.log").substr(0, 3000));
+    // The trainer just re-read the DHT (its prefix cache expired): kill at a
+    // random phase of that cycle, not right after a refresh.
+    std::this_thread::sleep_for(std::chrono::duration<double>(phase(rng)));
+    tlog.wait_for([](const log_line&) { return false; }, 0ms); // skip the lines of the wait
     auto killed = wall::now();
     a.stop();
     std::optional<wall::time_point> down, around;
@@ -342,9 +349,9 @@ void print_node_settings() {
   std::printf("node kill: 2 expert nodes x 2 experts (ffn 16-32-16), 1 trainer, k_best 4 of a "
               "[2, 2] grid, k_min 1, timeout_after_k_min %.1f s; liveness pings every %u ms, "
               "hung after %u ms; DHT expiration %.0f s, update period %.0f s; gate cache "
-              "expiry %.0f s, unreachable_skip 10 s; restart on the same port.\n",
+              "expiry %.0f s, unreachable_skip 10 s; restart on the same port; kill at a uniform random 0-%.0f s after the trainer used both nodes.\n",
               after_k_min_s, live.interval_ms, live.timeout_ms, dht_expiration_s,
-              dht_update_period_s, gate_cache_expiry_s);
+              dht_update_period_s, gate_cache_expiry_s, gate_cache_expiry_s);
 }
 
 } // namespace
