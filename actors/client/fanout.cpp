@@ -155,6 +155,15 @@ void send_call(fanout_pointer self, size_t i, const expert_server_actor& server)
       self->request(server, left(self), std::move(req))
         .then([=](reply_type& reply) { on_reply(self, i, reply); },
               [=](caf::error& err) {
+                // The server delegates to the expert: request_receiver_down
+                // while the node's connection stands means that the expert
+                // died with the request in its mailbox, not that the node
+                // is gone (CAF reports nothing for calls to a lost node).
+                auto& conns = *self->state.conns;
+                if (err == caf::sec::request_receiver_down && !conns.lost(ep) && conns.find(ep))
+                  return record(self, i, make_error(errc::expert_restarting,
+                                                    name + " went down while its node stayed "
+                                                           "up; its supervisor restarts it"));
                 if (net::is_connection_loss(err))
                   self->state.conns->evict(ep);
                 record(self, i, net::classify(err, ep, name, timeout,

@@ -70,8 +70,9 @@ expert_server_actor node_connections::adopt(const endpoint& ep, expert_server_ac
   if (was_lost)
     supervision::report(supervision::event::node_up, {{"endpoint", ep.to_string()}});
   std::lock_guard<std::mutex> guard{st_->mx};
-  if (inserted)
-    ++st_->connections[ep];
+  if (!inserted)
+    return kept; // already watched: re-watching would restart its silence clock
+  ++st_->connections[ep];
   if (st_->liveness)
     caf::anon_send(st_->liveness, watch_atom::value, ep, kept);
   return kept;

@@ -26,7 +26,7 @@ TEST(NetConfigTest, DefaultsWhenAbsent) {
   EXPECT_EQ(cfg->guard.max_message_bytes, uint64_t{5} << 20);
   EXPECT_EQ(cfg->guard.max_connections_per_source, 32u);
   EXPECT_EQ(cfg->liveness.interval_ms, 500u);
-  EXPECT_EQ(cfg->liveness.timeout_ms, 3000u);
+  EXPECT_EQ(cfg->liveness.timeout_ms, 2000u);
 }
 
 TEST(NetConfigTest, SectionsParse) {
