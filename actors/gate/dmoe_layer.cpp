@@ -128,6 +128,12 @@ void dmoe_stats::merge(const dmoe_stats& o) {
 
 dmoe_layerImpl::dmoe_layerImpl(caf::actor_system& sys, gate_config cfg, gate_actor gate,
                                uint64_t seed)
+  : dmoe_layerImpl(sys, std::move(cfg), std::make_shared<gate_slot>(std::move(gate)), seed) {
+  // nop
+}
+
+dmoe_layerImpl::dmoe_layerImpl(caf::actor_system& sys, gate_config cfg, gate_ref gate,
+                               uint64_t seed)
   : sys_(sys), cfg_(std::move(cfg)), gate_(std::move(gate)) {
   torch::manual_seed(seed);
   gating = register_module("gating", torch::nn::Linear(cfg_.input_dim, cfg_.grid_total()));
@@ -158,7 +164,7 @@ gate_forward_reply dmoe_layerImpl::call_forward(const torch::Tensor& x,
   req.input = blob_of(x.detach());
   auto l = logits.detach().to(torch::kFloat32).contiguous();
   req.scores.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
-  auto reply = ask<gate_forward_reply>(sys_, gate_, std::move(req), cfg_.forward_timeout_s);
+  auto reply = ask<gate_forward_reply>(sys_, gate_->get(), std::move(req), cfg_.forward_timeout_s);
   stats_.add(reply.stats, false);
   return reply;
 }
@@ -169,7 +175,7 @@ torch::Tensor dmoe_layerImpl::call_backward(const torch::Tensor& x, const torch:
   req.input = blob_of(x.detach());
   req.grad_outputs = blob_of(grad_y);
   req.routing = std::move(routing);
-  auto reply = ask<gate_backward_reply>(sys_, gate_, std::move(req), cfg_.backward_timeout_s);
+  auto reply = ask<gate_backward_reply>(sys_, gate_->get(), std::move(req), cfg_.backward_timeout_s);
   stats_.add(reply.stats, true);
   return tensor_of(std::move(reply.grad_input.bytes));
 }

@@ -16,6 +16,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "actors/gate/gate_actor.hpp"
+#include "actors/gate/gate_slot.hpp"
 
 namespace colony::gate {
 
@@ -39,6 +40,9 @@ class dmoe_layerImpl : public torch::nn::Module {
 public:
   /// `gate` serves this layer's grid; `seed` initializes the gating network.
   dmoe_layerImpl(caf::actor_system& sys, gate_config cfg, gate_actor gate, uint64_t seed);
+
+  /// The same over a gate that its supervisor may replace (trainer hosts).
+  dmoe_layerImpl(caf::actor_system& sys, gate_config cfg, gate_ref gate, uint64_t seed);
 
   /// [B, d] or [B, T, d] -> [B, d_out] or [B, T, d_out]. Throws
   /// std::runtime_error with the gate's error (e.g. too_few_experts).
@@ -66,7 +70,7 @@ public:
 private:
   caf::actor_system& sys_;
   gate_config cfg_;
-  gate_actor gate_;
+  gate_ref gate_;
   dmoe_stats stats_;
 };
 

@@ -19,7 +19,7 @@ namespace colony::trainer {
 /// What a model's remote layers use: gates[i] serves the i-th dmoe layer.
 struct model_deps {
   caf::actor_system* sys = nullptr;
-  std::vector<gate::gate_actor> gates;
+  std::vector<gate::gate_ref> gates;
   std::shared_ptr<node_connections> conns;
 };
 

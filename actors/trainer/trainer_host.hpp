@@ -2,6 +2,15 @@
 // one gate per DMoE layer (shared by the node's trainers), the trainer
 // pool and the trainers, runs them to the end and collects their
 // summaries. colony-node, the tests and bench/dmoe use this one factory.
+//
+// Gates and trainers run under a `trainers` supervisor (one_for_one):
+//   gate.<i>     permanent; a restarted gate takes over the layers' next
+//                calls (they hold its gate_slot)
+//   trainer.<i>  transient; a crashed trainer is rebuilt (restoring its
+//                checkpoint when trainers.checkpoint_dir has one) and, if
+//                run() is waiting, started again; its summary counts
+//                then. Over the intensity the supervisor exits and run()
+//                returns the summaries it has.
 #pragma once
 
 #include <functional>
@@ -13,6 +22,7 @@
 
 #include "actors/dht/protocol.hpp"
 #include "runtime/liveness_config.hpp"
+#include "actors/gate/gate_slot.hpp"
 #include "actors/trainer/trainer_actor.hpp"
 
 namespace colony::trainer {
@@ -38,15 +48,27 @@ public:
   const trainer_config& config() const { return cfg_; }
   const std::shared_ptr<node_connections>& connections() const { return conns_; }
 
+  /// The `trainers` supervisor (e.g. to add it to a node's tree).
+  const caf::actor& supervisor() const { return sup_; }
+
+  /// The current actor of trainer `i` (tests).
+  trainer_actor trainer(size_t i) const;
+
+  /// The current actor of the gate of dmoe layer `i` (tests).
+  gate::gate_actor gate(size_t i) const { return gates_.at(i)->get(); }
+
+  struct shared; ///< what the children's start functions share
+
 private:
   trainer_host(caf::actor_system& sys, trainer_config cfg) : sys_(sys), cfg_(std::move(cfg)) {}
 
   caf::actor_system& sys_;
   trainer_config cfg_;
   std::shared_ptr<node_connections> conns_;
-  std::vector<gate::gate_actor> gates_;
+  std::vector<gate::gate_ref> gates_;
   std::shared_ptr<worker_pool> pool_;
-  std::vector<trainer_actor> trainers_;
+  std::shared_ptr<shared> shared_;
+  caf::actor sup_;
 };
 
 /// Summary line over all trainers: mean/min/max accuracy, failed steps.

@@ -105,6 +105,18 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
       std::cerr << "colony-node: error: " << colony::describe(th.error()) << "\n";
       sig = -1;
     } else {
+      // The trainers' supervisor joins the node's tree (status, logs); it
+      // is not restarted from there: run() ends when it gives up.
+      colony::supervision::child_spec spec;
+      spec.id = "trainers";
+      spec.is_supervisor = true;
+      spec.restart = colony::supervision::restart_policy::temporary;
+      spec.start = [sup = (*th)->supervisor()](caf::actor_system&,
+                                               const colony::supervision::start_context&)
+        -> caf::expected<colony::supervision::started> {
+        return colony::supervision::started{sup, {}};
+      };
+      caf::anon_send(t.root, colony::supervision::add_child_atom::value, std::move(spec));
       auto summaries = (*th)->run([&] {
         timespec zero{0, 0};
         int s = sigtimedwait(&signals, nullptr, &zero);

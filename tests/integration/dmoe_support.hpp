@@ -52,6 +52,8 @@ public:
 
   caf::actor_system& system() { return sys_; }
   node_connections& conns() { return *conns_; }
+  /// A peer of the client-side swarm (what a trainer host's gates use).
+  dht::peer_actor dht_peer() { return swarm_.peer(1); }
 
 private:
   static dht::swarm_options swarm_opts() {
