@@ -79,6 +79,9 @@ child_spec dht_child(const tree_ptr& t) {
       return fresh.error();
     guard.lock();
     t->dht = std::move(*fresh);
+    // The declarer still talks to the old peer: its restart picks the new one.
+    if (t->declarer)
+      caf::anon_send_exit(*t->declarer, caf::exit_reason::kill);
     return started{caf::actor_cast<caf::actor>(t->dht->peer.peer),
                    {{"endpoint", t->dht->peer.ep.to_string()}}};
   };
