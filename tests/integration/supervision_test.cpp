@@ -5,57 +5,15 @@
 // restart intensity the group escalates and is rebuilt while the node
 // keeps serving its other experts. The "poison" spec (poison_spec.cpp)
 // throws on inputs above 1e6.
-#include <mutex>
-#include <thread>
-
 #include <gtest/gtest.h>
-#include <spdlog/sinks/base_sink.h>
 
 #include "integration_support.hpp"
-#include "runtime/logging.hpp"
+#include "log_capture.hpp"
 
 using namespace colony;
 using namespace colony::it;
 
 namespace {
-
-/// Keeps every line logged to it.
-class capture_sink : public spdlog::sinks::base_sink<std::mutex> {
-public:
-  std::vector<std::string> lines() {
-    std::lock_guard<std::mutex> guard{mutex_};
-    return lines_;
-  }
-
-  size_t count(const std::string& a, const std::string& b = {}) {
-    size_t n = 0;
-    for (auto& l : lines())
-      if (l.find(a) != std::string::npos && l.find(b) != std::string::npos)
-        ++n;
-    return n;
-  }
-
-protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    lines_.emplace_back(msg.payload.data(), msg.payload.size());
-  }
-  void flush_() override {}
-
-private:
-  std::vector<std::string> lines_;
-};
-
-/// Waits (bounded) until `pred` holds; false when it never did.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::seconds{30}) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
-  return pred();
-}
 
 std::string node_yaml(const std::string& dir) {
   return test_node_header() + R"(  - uid: poison.0.*
@@ -70,14 +28,8 @@ std::string node_yaml(const std::string& dir) {
 }
 
 struct SupervisionTest : ::testing::Test {
-  std::shared_ptr<capture_sink> sink = std::make_shared<capture_sink>();
-
-  void SetUp() override { log::get("supervisor")->sinks().push_back(sink); }
-
-  void TearDown() override {
-    auto& sinks = log::get("supervisor")->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
-  }
+  scoped_capture capture{{"supervisor"}};
+  std::shared_ptr<log_capture> sink = capture.sink;
 };
 
 } // namespace

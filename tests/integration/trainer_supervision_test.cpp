@@ -3,70 +3,22 @@
 // returns every trainer's summary; a gate killed mid-run is replaced and
 // the DMoE layers' next calls go to the new one.
 #include <atomic>
-#include <functional>
-#include <mutex>
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/base_sink.h>
 
 #include "actors/trainer/trainer_host.hpp"
-#include "runtime/logging.hpp"
 #include "tests/integration/dmoe_support.hpp"
+#include "tests/integration/log_capture.hpp"
 
 using namespace colony;
 using namespace colony::it;
 
 namespace {
 
-/// Calls `on_line` for every line and keeps them.
-class hook_sink : public spdlog::sinks::base_sink<std::mutex> {
-public:
-  std::function<void(const std::string&)> on_line;
-
-  size_t count(const std::string& a, const std::string& b) {
-    std::lock_guard<std::mutex> guard{mutex_};
-    size_t n = 0;
-    for (auto& l : lines_)
-      n += l.find(a) != std::string::npos && l.find(b) != std::string::npos;
-    return n;
-  }
-
-protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    lines_.emplace_back(msg.payload.data(), msg.payload.size());
-    if (on_line)
-      on_line(lines_.back());
-  }
-  void flush_() override {}
-
-private:
-  std::vector<std::string> lines_;
-};
-
 struct TrainerSupervisionTest : ::testing::Test {
-  std::shared_ptr<hook_sink> sink = std::make_shared<hook_sink>();
-
-  void SetUp() override {
-    for (auto name : {"supervisor", "trainer"})
-      log::get(name)->sinks().push_back(sink);
-  }
-
-  void TearDown() override {
-    for (auto name : {"supervisor", "trainer"}) {
-      auto& sinks = log::get(name)->sinks();
-      sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
-    }
-  }
+  scoped_capture capture{{"supervisor", "trainer"}};
+  std::shared_ptr<log_capture> sink = capture.sink;
 };
-
-/// anon_send_exit with a colony error as the reason (CAF's own takes an
-/// exit_reason only).
-template <class Handle>
-void crash(const Handle& h, caf::error reason) {
-  if (h)
-    h->enqueue(nullptr, caf::make_message_id(),
-               caf::make_message(caf::exit_msg{h->address(), std::move(reason)}), nullptr);
-}
 
 trainer::trainer_config parse_trainers(const std::string& yaml) {
   auto cfg = trainer::parse_trainer_config(yaml);
@@ -95,7 +47,7 @@ model:
   // Kill trainer 0 once it has logged its first progress line.
   sink->on_line = [&](const std::string& l) {
     if (l.find("trainer=0 step=") != std::string::npos && !killed.exchange(true))
-      crash(first, make_error(errc::compute_failed, "test kill"));
+      crash_actor(first, make_error(errc::compute_failed, "test kill"));
   };
   auto summaries = (*th)->run();
   sink->on_line = nullptr;
@@ -129,7 +81,7 @@ model:
   std::atomic<bool> killed{false};
   sink->on_line = [&](const std::string& l) {
     if (l.find("trainer=0 step=") != std::string::npos && !killed.exchange(true))
-      crash(first, make_error(errc::compute_failed, "test gate kill"));
+      crash_actor(first, make_error(errc::compute_failed, "test gate kill"));
   };
   auto summaries = (*th)->run();
   sink->on_line = nullptr;
