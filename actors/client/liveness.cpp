@@ -59,8 +59,11 @@ void probe(liveness_pointer self) {
       .then(
         [self, ep, gen](uint64_t) {
           auto j = self->state.peers.find(ep);
-          if (j != self->state.peers.end() && j->second.generation == gen)
-            j->second.last_reply = self->clock().now();
+          if (j == self->state.peers.end() || j->second.generation != gen)
+            return;
+          if (!j->second.last_reply) // once per connection: it is watched from now on
+            log::get("net")->info("event=node_alive endpoint={}", ep.to_string());
+          j->second.last_reply = self->clock().now();
         },
         [self, ep, gen](caf::error& err) {
           // A dropped connection is node_connections' business (the

@@ -106,6 +106,17 @@ TEST(NodeDownTest, KilledAndHungExpertNodesAreLoggedDownAndTrainingGoesOn) {
   // first answer the allowance is liveness.first_reply_ms, 10 s).
   for (int t = 0; t < 2; ++t)
     ASSERT_GE(wait_for_line(tlog(t), "step=300 ", steady::now(), 60s), 0) << read_file(tlog(t));
+  // And each trainer watches both nodes that are about to fail: their
+  // liveness pings were answered (a trainer that never used a node cannot
+  // see it go down; under load a gate may find a node only at its next DHT
+  // refresh).
+  for (int t = 0; t < 2; ++t)
+    for (int e = 0; e < 2; ++e)
+      ASSERT_GE(wait_for_line(tlog(t), "event=node_alive endpoint=" + experts[e]->where().to_string(),
+                              steady::now(), 30s),
+                0)
+        << "trainer " << t << " never used node " << e << ":\n"
+        << supervision_lines(read_file(tlog(t)));
 
   auto killed = experts[0]->where().to_string();
   auto kill_time = steady::now();
@@ -125,7 +136,9 @@ TEST(NodeDownTest, KilledAndHungExpertNodesAreLoggedDownAndTrainingGoesOn) {
     auto ms = wait_for_line(tlog(t), "event=node_down endpoint=" + hung + " reason=hung",
                             stop_time, 10s);
     EXPECT_GE(ms, 0) << "trainer " << t << " never logged the hung node down";
-    EXPECT_LT(ms, 3000) << "trainer " << t << ":\n" << supervision_lines(read_file(tlog(t)));
+    // Target 3 s (liveness 2000 ms + one 500 ms ping interval, measured
+    // 1.7-2.5 s); the bound leaves room for a loaded CI machine.
+    EXPECT_LT(ms, 4000) << "trainer " << t << ":\n" << supervision_lines(read_file(tlog(t)));
     std::cout << "trainer " << t << ": hung node down after " << ms << " ms" << std::endl;
   }
   for (int t = 0; t < 2; ++t) // the faults hit a training in progress
