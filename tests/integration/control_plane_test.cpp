@@ -18,20 +18,6 @@ namespace {
 
 constexpr double declare_period_s = 3;
 
-std::string bootstrap_peer(const temp_dir& dir, pid_t& pid) {
-  auto ready = dir.file("bootstrap.ready");
-  pid = spawn_process(exec_spec{{COLONY_CLI_BIN, "dht", "serve", "--port", "0", "--ready-file",
-                                 ready, "--log-level", "warn"},
-                                dir.file("bootstrap.out"), dir.file("bootstrap.log")});
-  auto deadline = steady::now() + 30s;
-  while (read_file(ready).empty() && steady::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  auto ep = read_file(ready);
-  while (!ep.empty() && ep.back() == '\n')
-    ep.pop_back();
-  return ep;
-}
-
 std::string expert_yaml(const std::string& bootstrap, const std::string& token_file) {
   return R"(node: {host: 127.0.0.1, port: 0, scheduler_threads: 2, torch_threads: 1}
 log: {level: info}

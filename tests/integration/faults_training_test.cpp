@@ -74,16 +74,8 @@ size_t count_of(const std::string& text, const std::string& what) {
 
 TEST(FaultsTrainingTest, TwoTrainersLowerTheLossWithLatencyFailuresAndCrashesFromConfig) {
   temp_dir dir;
-  auto ready = dir.file("bootstrap.ready");
-  auto dht_pid = spawn_process(exec_spec{{COLONY_CLI_BIN, "dht", "serve", "--port", "0",
-                                          "--ready-file", ready, "--log-level", "warn"},
-                                         dir.file("bootstrap.out"), dir.file("bootstrap.log")});
-  auto deadline = steady::now() + 30s;
-  while (read_file(ready).empty() && steady::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  auto bootstrap = read_file(ready);
-  while (!bootstrap.empty() && bootstrap.back() == '\n')
-    bootstrap.pop_back();
+  pid_t dht_pid = -1;
+  auto bootstrap = bootstrap_peer(dir, dht_pid);
   ASSERT_FALSE(bootstrap.empty()) << "the DHT bootstrap peer did not start";
   write_file(dir.file("a.yaml"), expert_yaml(0, bootstrap, dir.file("ckpt-a")));
   write_file(dir.file("b.yaml"), expert_yaml(1, bootstrap, dir.file("ckpt-b")));

@@ -305,6 +305,22 @@ private:
   std::string error_;
 };
 
+/// Starts `colony dht serve` as a DHT bootstrap peer (its pid in `pid`) and
+/// returns its HOST:PORT once its ready file appears (empty after 30 s).
+inline std::string bootstrap_peer(const temp_dir& dir, pid_t& pid) {
+  auto ready = dir.file("bootstrap.ready");
+  pid = spawn_process(exec_spec{{COLONY_CLI_BIN, "dht", "serve", "--port", "0", "--ready-file",
+                                 ready, "--log-level", "warn"},
+                                dir.file("bootstrap.out"), dir.file("bootstrap.log")});
+  auto deadline = steady::now() + 30s;
+  while (read_file(ready).empty() && steady::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  auto ep = read_file(ready);
+  while (!ep.empty() && ep.back() == '\n')
+    ep.pop_back();
+  return ep;
+}
+
 /// A loopback port with no listener: bound to port 0, then closed.
 inline uint16_t dead_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -75,16 +75,8 @@ std::string supervision_lines(const std::string& log) {
 
 TEST(NodeDownTest, KilledAndHungExpertNodesAreLoggedDownAndTrainingGoesOn) {
   temp_dir dir;
-  auto ready = dir.file("bootstrap.ready");
-  auto dht_pid = spawn_process(exec_spec{{COLONY_CLI_BIN, "dht", "serve", "--port", "0",
-                                          "--ready-file", ready, "--log-level", "warn"},
-                                         dir.file("bootstrap.out"), dir.file("bootstrap.log")});
-  auto deadline = steady::now() + 30s;
-  while (read_file(ready).empty() && steady::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  auto bootstrap = read_file(ready);
-  while (!bootstrap.empty() && bootstrap.back() == '\n')
-    bootstrap.pop_back();
+  pid_t dht_pid = -1;
+  auto bootstrap = bootstrap_peer(dir, dht_pid);
   ASSERT_FALSE(bootstrap.empty()) << "the DHT bootstrap peer did not start";
   std::vector<std::unique_ptr<node_process>> experts;
   for (int row = 0; row < 3; ++row) {

@@ -62,16 +62,8 @@ std::vector<double> losses(const std::string& log, int t) {
 
 TEST(TrainerProcessTest, TwoTrainersAndTwoExpertNodesDriveTheLossDown) {
   temp_dir dir;
-  auto ready = dir.file("bootstrap.ready");
-  auto dht_pid = spawn_process(exec_spec{{COLONY_CLI_BIN, "dht", "serve", "--port", "0",
-                                          "--ready-file", ready, "--log-level", "warn"},
-                                         dir.file("bootstrap.out"), dir.file("bootstrap.log")});
-  auto deadline = steady::now() + 30s;
-  while (read_file(ready).empty() && steady::now() < deadline)
-    std::this_thread::sleep_for(20ms);
-  auto bootstrap = read_file(ready);
-  while (!bootstrap.empty() && bootstrap.back() == '\n')
-    bootstrap.pop_back();
+  pid_t dht_pid = -1;
+  auto bootstrap = bootstrap_peer(dir, dht_pid);
   ASSERT_FALSE(bootstrap.empty()) << "the DHT bootstrap peer did not start";
   write_file(dir.file("a.yaml"), expert_yaml(0, bootstrap));
   write_file(dir.file("b.yaml"), expert_yaml(1, bootstrap));
