@@ -1,3 +1,5 @@
+// swarm: spawning peers, joining them in waves or in the background, and
+// making them leave (kill, vanish).
 #include "actors/dht/swarm.hpp"
 
 #include <algorithm>
@@ -14,23 +16,34 @@ swarm::swarm(caf::actor_system& sys, swarm_options opts)
 
 swarm::~swarm() {
   for (size_t i = 0; i < peers_.size(); ++i)
-    kill(i);
+    if (alive_[i])
+      stop(i);
+  if (silent_)
+    caf::anon_send_exit(silent_, caf::exit_reason::kill);
 }
 
 endpoint swarm::endpoint_of(size_t i) {
-  return endpoint{"sim", static_cast<uint16_t>(i + 1)};
+  constexpr size_t ports = 65535;
+  auto host = i < ports ? std::string{"sim"} : "sim" + std::to_string(i / ports);
+  return endpoint{host, static_cast<uint16_t>(i % ports + 1)};
+}
+
+size_t swarm::spawn_one() {
+  auto i = peers_.size();
+  auto cfg = opts_.peer;
+  cfg.self_ep = endpoint_of(i);
+  cfg.seed = opts_.seed * 1000003 + i + 1;
+  peers_.push_back(spawn_peer(sys_, std::move(cfg), directory_));
+  alive_.push_back(true);
+  vanished_.push_back(false);
+  directory_->add(endpoint_of(i), peers_.back());
+  return i;
 }
 
 caf::error swarm::grow(size_t n) {
   auto first = peers_.size();
-  for (size_t i = first; i < first + n; ++i) {
-    auto cfg = opts_.peer;
-    cfg.self_ep = endpoint_of(i);
-    cfg.seed = opts_.seed * 1000003 + i + 1;
-    peers_.push_back(spawn_peer(sys_, std::move(cfg), directory_));
-    alive_.push_back(true);
-    directory_->add(endpoint_of(i), peers_.back());
-  }
+  for (size_t i = 0; i < n; ++i)
+    spawn_one();
   caf::scoped_actor self{sys_};
   // Waves at most as large as the swarm so far: a newcomer finds a swarm
   // at least half joined, so the self-lookups fill tables well.
@@ -53,9 +66,52 @@ caf::error swarm::grow(size_t n) {
   return {};
 }
 
+size_t swarm::join() {
+  auto initial = pick_initial(peers_.size());
+  auto i = spawn_one();
+  auto peer = peers_[i];
+  auto counts = joins_;
+  auto timeout = opts_.wave_timeout;
+  ++counts->started;
+  // A one-shot actor waits for the bootstrap's reply, then quits.
+  sys_.spawn([=](caf::event_based_actor* self) {
+    self->request(peer, timeout, dht_bootstrap_request{{}, initial})
+      .then(
+        [=](dht_peer_stats&) {
+          ++counts->ok;
+          self->quit();
+        },
+        [=](caf::error&) {
+          ++counts->failed;
+          self->quit();
+        });
+  });
+  return i;
+}
+
+size_t swarm::replace(size_t i) {
+  vanish(i);
+  return join();
+}
+
 void swarm::kill(size_t i) {
   if (!alive_[i])
     return;
+  directory_->remove(endpoint_of(i));
+  stop(i);
+}
+
+void swarm::vanish(size_t i) {
+  if (!alive_[i])
+    return;
+  if (!silent_)
+    silent_ = spawn_silent_front(sys_);
+  directory_->vanish(endpoint_of(i), silent_);
+  vanished_[i] = true;
+  stop(i);
+}
+
+void swarm::stop(size_t i) {
   alive_[i] = false;
   caf::anon_send_exit(peers_[i], caf::exit_reason::kill);
 }

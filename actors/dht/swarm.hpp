@@ -1,9 +1,12 @@
 // An in-process swarm of DHT peers on one sim_directory, for tests and
 // benchmarks: peers join in waves that double up to `wave` peers (each
-// from a few random earlier peers),
-// can be killed abruptly, and are stopped when the swarm is destroyed.
+// from a few random earlier peers), or one at a time in the background
+// (join, replace: churn); they can be killed (resolves fail at once) or
+// vanish (requests to them time out), and are stopped when the swarm is
+// destroyed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -29,7 +32,15 @@ struct swarm_options {
   caf::timespan wave_timeout = std::chrono::seconds{60};
 };
 
-/// Peers numbered 0..size()-1 at endpoints "sim:1", "sim:2", ...
+/// Background joins so far (join, replace); thread-safe.
+struct join_counts {
+  std::atomic<uint64_t> started{0};
+  std::atomic<uint64_t> ok{0};      ///< bootstraps that replied with stats
+  std::atomic<uint64_t> failed{0};  ///< bootstraps that failed or timed out
+};
+
+/// Peers numbered 0..size()-1 at endpoints "sim:1", "sim:2", ... (see
+/// endpoint_of). Not thread-safe: one thread drives a swarm.
 class swarm {
 public:
   swarm(caf::actor_system& sys, swarm_options opts);
@@ -42,12 +53,33 @@ public:
   /// of a bootstrap, if any.
   caf::error grow(size_t n);
 
-  /// Kills peer `i` abruptly (no goodbye; its records are lost).
+  /// Kills peer `i` abruptly (no goodbye; its records are lost); requests
+  /// to it fail at once (unreachable).
   void kill(size_t i);
+
+  /// Peer `i` vanishes like a host that stopped answering: its actor stops
+  /// (its records are lost) but its endpoint still resolves, to a silent
+  /// front, so requests to it end only by the requester's own timeout.
+  void vanish(size_t i);
+
+  /// Spawns one fresh peer (the next index, a new endpoint and id) and
+  /// bootstraps it in the background through up to initial_peers random
+  /// live peers; its index. joins() counts how the bootstraps ended. It
+  /// may be used at once (requests queue behind the bootstrap).
+  size_t join();
+
+  /// vanish(i), then join(): the newcomer's index.
+  size_t replace(size_t i);
+
+  /// How the background joins ended so far.
+  const join_counts& joins() const { return *joins_; }
 
   size_t size() const { return peers_.size(); }
   bool alive(size_t i) const { return alive_[i]; }
+  bool vanished(size_t i) const { return vanished_[i]; }
   const peer_actor& peer(size_t i) const { return peers_[i]; }
+
+  /// "sim:i+1" for i < 65535, then "simN:(i % 65535) + 1" with N = i / 65535.
   static endpoint endpoint_of(size_t i);
 
   /// Indices of the live peers.
@@ -63,6 +95,8 @@ public:
 
 private:
   std::vector<std::string> pick_initial(size_t joined);
+  size_t spawn_one();
+  void stop(size_t i);
 
   caf::actor_system& sys_;
   swarm_options opts_;
@@ -70,6 +104,9 @@ private:
   std::shared_ptr<sim_directory> directory_;
   std::vector<peer_actor> peers_;
   std::vector<bool> alive_;
+  std::vector<bool> vanished_;
+  peer_front_actor silent_;  ///< stands in for every vanished peer
+  std::shared_ptr<join_counts> joins_ = std::make_shared<join_counts>();
 };
 
 } // namespace colony::dht
