@@ -20,6 +20,8 @@ swarm::~swarm() {
       stop(i);
   if (silent_)
     caf::anon_send_exit(silent_, caf::exit_reason::kill);
+  for (auto& w : waiters_)
+    caf::anon_send_exit(w, caf::exit_reason::kill);
 }
 
 endpoint swarm::endpoint_of(size_t i) {
@@ -73,8 +75,9 @@ size_t swarm::join() {
   auto counts = joins_;
   auto timeout = opts_.wave_timeout;
   ++counts->started;
-  // A one-shot actor waits for the bootstrap's reply, then quits.
-  sys_.spawn([=](caf::event_based_actor* self) {
+  // A one-shot actor waits for the bootstrap's reply, then quits (or is
+  // stopped with the swarm: a killed peer drops the reply it owed).
+  waiters_.push_back(sys_.spawn([=](caf::event_based_actor* self) {
     self->request(peer, timeout, dht_bootstrap_request{{}, initial})
       .then(
         [=](dht_peer_stats&) {
@@ -85,7 +88,7 @@ size_t swarm::join() {
           ++counts->failed;
           self->quit();
         });
-  });
+  }));
   return i;
 }
 

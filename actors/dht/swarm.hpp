@@ -13,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/error.hpp>
 
@@ -107,6 +108,7 @@ private:
   std::vector<bool> vanished_;
   peer_front_actor silent_;  ///< stands in for every vanished peer
   std::shared_ptr<join_counts> joins_ = std::make_shared<join_counts>();
+  std::vector<caf::actor> waiters_;  ///< one per background join
 };
 
 } // namespace colony::dht
