@@ -5,7 +5,7 @@
 # trainer node with 32 trainers), against a dense local baseline.
 #   full:    Fashion-MNIST and MNIST; conditions 0 ms, 100 ms + 10% failed,
 #            1000 ms + 10% failed, dense; 32 trainers x 20 steps of batch 8
-#            (~12 minutes; run under flock /tmp/colony-experiment.lock)
+#            (~15 minutes; run under flock /tmp/colony-experiment.lock)
 #   --quick: MNIST; 0 ms (24 steps), 250 ms + 10% failed (12 steps), dense;
 #            16 trainers; sanity checks of the figures (~2 minutes)
 # Writes convergence.csv (the curves), stats.csv (one row per run), PNG

