@@ -20,7 +20,7 @@ if [ "$QUICK" = 1 ]; then
   TRAINERS=32 DMOE_BATCH=4 DELAY_MS=200 FAIL=0.1 AFTER_K_MIN=0.2
 else
   VOCAB=8000 SECONDS_EACH=220 EVAL_EVERY=20 EVAL_WINDOWS=1024
-  TRAINERS=192 DMOE_BATCH=4 DELAY_MS=1000 FAIL=0.1 AFTER_K_MIN=0.5
+  TRAINERS=96 DMOE_BATCH=4 DELAY_MS=1000 FAIL=0.1 AFTER_K_MIN=0.3
 fi
 CONTEXT=16 LAYERS=4 BASE_BATCH=32 ROWS=4 COLS=4 K=4 K_MIN=2 LR=0.001 ACCUMULATE=8 EXPERT_ACCUMULATE=8
 export VOCAB SECONDS_EACH EVAL_EVERY EVAL_WINDOWS TRAINERS DMOE_BATCH DELAY_MS FAIL CONTEXT \
@@ -36,11 +36,15 @@ trap 'rm -rf "$work"' EXIT
 common=(--corpus "$corpus" --out "$EXP_OUT" --vocab "$VOCAB" --context "$CONTEXT"
         --layers "$LAYERS" --seconds "$SECONDS_EACH" --eval-every "$EVAL_EVERY"
         --eval-windows "$EVAL_WINDOWS" --lr "$LR")
+# The 1-minute load average before each model (the machine is shared).
+load() { cut -d' ' -f1 /proc/loadavg; }
 for model in small large; do
+  export "LOAD_$model=$(load)"
   exp_log "model=$model: ${SECONDS_EACH} s of training"
   stdbuf -oL "$bin" --model "$model" "${common[@]}" --batch "$BASE_BATCH" \
     || exp_die "lm_train --model $model failed"
 done
+export LOAD_dmoe="$(load)"
 exp_log "model=dmoe: ${SECONDS_EACH} s of training, $TRAINERS trainers, ${DELAY_MS} ms mean delay, $FAIL failures"
 stdbuf -oL "$bin" --model dmoe "${common[@]}" --batch "$DMOE_BATCH" --trainers "$TRAINERS" \
   --rows "$ROWS" --cols "$COLS" --k "$K" --k-min "$K_MIN" --after-k-min "$AFTER_K_MIN" \

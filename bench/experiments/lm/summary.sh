@@ -25,6 +25,8 @@ Plots: \`lm_steps.png\` (validation perplexity vs training windows) and \`lm_tim
 
 Each model trained for the same wall-clock budget, ${SECONDS_EACH} s, on this machine (2 cores), one after another.
 FLOPs are forward multiply-adds x 2 per training window (one next-token target each), from the layer sizes.
+The machine is shared with other work: 1-minute load average before each model: large ${LOAD_large:-?},
+small ${LOAD_small:-?}, dmoe ${LOAD_dmoe:-?} (2 cores).
 
 | model | blocks | parameters (total) | parameters used per window | forward MFLOP / window | steps | windows seen | train s | s / step | windows / s | failed steps | initial ppl | final ppl | best ppl |
 |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
@@ -102,6 +104,22 @@ $(get dmoe expert_timeouts) timed out or failed, $(get dmoe short_samples) sampl
   baseline (whose blocks are 2x wider, about 4x the FLOPs); see the table. It is matched to the small baseline
   per expert (each expert's size and cost), not per token. Its parameters are ${ROWS}x${COLS}=$(( ROWS * COLS ))x the
   small baseline's per layer.
+
+## Tuning trials of the DMoE run (100-150 s each, 1000 ms, 10% failures, vocabulary 8000)
+
+Measured while choosing the full run's settings, on the same machine under other load (load average 4-15):
+
+| trainers x batch | trainer-side step | grace after k_min | validation perplexity | windows / s |
+|---|---|---:|---|---:|
+| 128 x 4 | every trainer step | 0.5 s | 1293 -> 3373 -> 828 (unstable) | 49 |
+| 192 x 4 | mean of 8 trainer steps | 0.5 s | 756 at 2.3k windows, 719 at 6.1k (plateau) | 55 |
+| 64 x 4 | mean of 8 | 0.5 s | 608 at 2.9k windows | 25 |
+| **96 x 4** | mean of 8 | 0.3 s | 598 at 3.3k windows, 533 at 4.7k | 43 |
+| 8 x 8, **no delay, no failures** | mean of 4 | 0.5 s | 573 at 4.5k windows, 494 at 8.3k | 137 |
+
+The delay makes a step take ~8 s, so the trainer-side parameters a trainer read are many master updates old when
+its gradient arrives; more trainers hide more latency but add staleness, which is what stalled the 192-trainer run.
+The full run uses 96 x 4 with a 0.3 s grace.
 
 ## Scaled from the rebuttal, and why
 
