@@ -154,12 +154,16 @@ public:
       r.replaced = replaced_;
       r.rss_mib = status_kib("VmRSS") / 1024.0;
       r.cpu_cores = (cpu_seconds() - cpu0) / seconds_since(wall0);
+      // The swarm columns: as at the phase's last interval.
       double load = 0;
       size_t n = 0;
       for (const auto& x : rows)
         if (x.phase == r.phase) {
           load += x.load;
           ++n;
+          r.alive = x.alive;
+          r.replaced = x.replaced;
+          r.rss_mib = x.rss_mib;
         }
       r.load = n > 0 ? load / n : 0;
       phases.push_back(r);
