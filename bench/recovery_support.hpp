@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -39,9 +40,10 @@ inline std::vector<pid_t>& live_children() {
   return pids;
 }
 
-/// Prints `what`, SIGKILLs every running child and exits with 1.
+/// Prints `what` after the program's name, SIGKILLs every running child
+/// and exits with 1.
 [[noreturn]] inline void die(const std::string& what) {
-  std::fprintf(stderr, "recovery: %s\n", what.c_str());
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, what.c_str());
   for (auto pid : live_children())
     ::kill(pid, SIGKILL);
   std::exit(1);
