@@ -30,6 +30,7 @@
 
 #include "actors/dht/client.hpp"
 #include "actors/dht/swarm.hpp"
+#include "bench/proc_status.hpp"
 #include "messages/errc.hpp"
 #include "runtime/system_config.hpp"
 
@@ -104,15 +105,7 @@ double percentile(std::vector<double> xs, double p) {
   return xs[std::min(index, xs.size() - 1)];
 }
 
-/// VmRSS or VmHWM of this process in KiB.
-uint64_t status_kib(const std::string& field) {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0)
-      return std::stoull(line.substr(field.size() + 1));
-  return 0;
-}
+using bench::status_kib;
 
 // -- one swarm size (run in a child process) ---------------------------------
 

@@ -63,15 +63,6 @@ std::string csv_line(const row& r) {
   return buf;
 }
 
-uint64_t status_kib(const std::string& field) {
-  std::ifstream in{"/proc/self/status"};
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field + ":", 0) == 0)
-      return std::stoull(line.substr(field.size() + 1));
-  return 0;
-}
-
 double load_average() {
   std::ifstream in{"/proc/loadavg"};
   double x = 0;

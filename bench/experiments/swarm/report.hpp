@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench/experiments/swarm/world.hpp"
+#include "bench/proc_status.hpp"
 
 namespace colony::swarm_exp {
 
@@ -40,7 +41,7 @@ std::string csv_header();
 std::string csv_line(const row& r);
 
 /// A field of /proc/self/status in KiB (VmRSS, VmHWM); 0 if absent.
-uint64_t status_kib(const std::string& field);
+using bench::status_kib;
 
 /// The machine's 1-minute load average (/proc/loadavg).
 double load_average();
