@@ -222,7 +222,8 @@ std::mt19937_64 seeded_engine(std::initializer_list<uint64_t> parts, uint32_t do
   return std::mt19937_64{seq};
 }
 
-/// Unbiased uniform integer in [0, bound), bound > 0.
+} // namespace
+
 uint64_t uniform_below(std::mt19937_64& rng, uint64_t bound) {
   uint64_t threshold = (0 - bound) % bound;
   for (;;) {
@@ -231,8 +232,6 @@ uint64_t uniform_below(std::mt19937_64& rng, uint64_t bound) {
       return r % bound;
   }
 }
-
-} // namespace
 
 int64_t labeled_data::size() const {
   return x.defined() && x.dim() > 0 ? x.size(0) : 0;

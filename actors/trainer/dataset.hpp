@@ -65,6 +65,10 @@ torch::Tensor synthetic_teacher(int64_t features, int64_t classes, uint64_t seed
 labeled_data make_synthetic(int64_t n, int64_t features, int64_t classes, uint64_t seed,
                             uint64_t sample_seed);
 
+/// Unbiased uniform integer in [0, bound), bound > 0, by rejection (the
+/// same draws on every standard library, unlike std::uniform_int_distribution).
+uint64_t uniform_below(std::mt19937_64& rng, uint64_t bound);
+
 /// Shard `index` of `count`: rows index, index + count, index + 2 * count, ...
 /// Shards 0..count-1 are disjoint and together cover all rows. Empty (0 rows)
 /// when index >= count.

@@ -68,16 +68,6 @@ caf::expected<std::vector<float>> values_of(const json& doc, const std::string& 
   return out;
 }
 
-/// Unbiased uniform integer in [0, bound), bound > 0.
-uint64_t uniform_below(std::mt19937_64& rng, uint64_t bound) {
-  uint64_t threshold = (0 - bound) % bound;
-  for (;;) {
-    uint64_t r = rng();
-    if (r >= threshold)
-      return r % bound;
-  }
-}
-
 /// `parts` concatenated, rows reordered by a Fisher-Yates permutation of
 /// std::mt19937_64(seed) (portable across standard libraries).
 labeled_data shuffled(const std::vector<labeled_data>& parts, uint64_t seed) {
