@@ -12,6 +12,7 @@ packages=(
   libopenblas0-openmp        # fast BLAS for torch (else ~30x slower matmul)
   libprotobuf-dev protobuf-compiler
   python3-protobuf           # tests: Python decodes/encodes Colony's wire bytes
+  python3-torch              # tests: .pt files written by Python's torch.save
   libspdlog-dev
   libyaml-cpp-dev            # node configs
   libcli11-dev               # command lines

@@ -1,13 +1,18 @@
 #include "nodes/cli/tensor_files.hpp"
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
+#include <caffe2/serialize/in_memory_adapter.h>
+#include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/pickle.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
 #include <torch/torch.h>
 
 #include "messages/errc.hpp"
 #include "messages/wire/torch_tensor.hpp"
+#include "nodes/cli/pickle_appends.hpp"
 
 namespace colony::cli {
 
@@ -55,6 +60,38 @@ caf::expected<std::vector<torch::Tensor>> tensors_of(const c10::IValue& v,
   return out;
 }
 
+bool is_zip(const std::vector<char>& bytes) {
+  return bytes.size() >= 4 && bytes[0] == 'P' && bytes[1] == 'K' && bytes[2] == '\x03'
+         && bytes[3] == '\x04';
+}
+
+/// What torch::pickle_load does for a zip archive (torch.save's format
+/// since PyTorch 1.6), with the pickle program passed through
+/// rewrite_single_appends first: LibTorch 1.13 cannot read the APPEND
+/// opcode that Python writes for a one-item list (pickle_appends.hpp).
+c10::IValue load_zip(const std::vector<char>& bytes) {
+  caffe2::serialize::PyTorchStreamReader archive(
+    std::make_unique<caffe2::serialize::MemoryReadAdapter>(bytes.data(),
+                                                           static_cast<off_t>(bytes.size())));
+  auto [data, size] = archive.getRecord("data.pkl");
+  std::string program{static_cast<const char*>(data.get()), size};
+  if (auto fixed = rewrite_single_appends(program))
+    program = std::move(*fixed);
+  size_t read = 0;
+  auto reader = [&](char* buf, size_t n) -> size_t {
+    n = std::min(n, program.size() - read);
+    std::memcpy(buf, program.data() + read, n);
+    read += n;
+    return n;
+  };
+  auto record = [&](const std::string& name) {
+    return std::get<0>(archive.getRecord("data/" + name));
+  };
+  torch::jit::Unpickler unpickler(reader, nullptr, nullptr, record, c10::nullopt);
+  unpickler.set_version(archive.version());
+  return unpickler.parse_ivalue();
+}
+
 } // namespace
 
 caf::expected<std::vector<std::string>> read_tensor_file(const std::string& path,
@@ -64,7 +101,7 @@ caf::expected<std::vector<std::string>> read_tensor_file(const std::string& path
     return bytes.error();
   c10::IValue value;
   try {
-    value = torch::pickle_load(*bytes);
+    value = is_zip(*bytes) ? load_zip(*bytes) : torch::pickle_load(*bytes);
   } catch (const std::exception& e) {
     return make_error(errc::malformed_payload, "'" + path + "' is not a torch.save file ("
                                                  + first_line(e.what()) + ")");

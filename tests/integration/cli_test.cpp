@@ -208,6 +208,43 @@ TEST_F(CliTest, TensorEncodeThenDecodeRoundTripsAPtFile) {
   }
 }
 
+/// Python's torch.save (Debian python3-torch) of a bare tensor, a list of
+/// one, a tuple of one and a list of three: colony-pt reads each tensor with
+/// its values, and `expert forward` takes the one-item list end to end
+/// (LibTorch 1.13 alone refuses it: Python pickles [x] with APPEND).
+TEST_F(CliTest, ReadsTensorsListsAndTuplesThatPythonTorchSaveWrote) {
+  auto script = "import sys, torch\n"
+                "x = torch.arange(24, dtype=torch.float32).reshape(3, 8) / 10\n"
+                "d = sys.argv[1]\n"
+                "torch.save(x, d + '/bare.pt')\n"
+                "torch.save([x], d + '/list1.pt')\n"
+                "torch.save((x,), d + '/tuple1.pt')\n"
+                "torch.save([x, x + 1, x + 2], d + '/list3.pt')\n";
+  auto py = run_command({"/usr/bin/python3", "-c", script, dir_->path()}, *dir_, 120s);
+  ASSERT_EQ(py.exit_code, 0) << "python3-torch (deploy/setup.sh installs it): " << py.err;
+  auto x = torch::arange(24, torch::kFloat32).reshape({3, 8}) / 10;
+  std::string pt_bin = std::filesystem::path{COLONY_CLI_BIN}.parent_path() / "colony-pt";
+  for (auto [name, count] : std::vector<std::pair<std::string, int>>{
+         {"bare", 1}, {"list1", 1}, {"tuple1", 1}, {"list3", 3}}) {
+    SCOPED_TRACE(name);
+    auto r = run_command({pt_bin, "read", dir_->file(name + ".pt"), dir_->file(name + ".t"),
+                          "none"},
+                         *dir_);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, std::to_string(count) + "\n");
+    for (int i = 0; i < count; ++i) {
+      auto t = wire::decode_tensor(read_file(dir_->file(name + ".t" + std::to_string(i))));
+      ASSERT_TRUE(ok(t));
+      EXPECT_TRUE(torch::equal(*t, x + i)) << "tensor " << i;
+    }
+  }
+  auto fwd = run_cli({"expert", "forward", "--node", node_arg(), "--uid", "ffn.0.2", "--input",
+                      dir_->file("list1.pt"), "--output", dir_->file("list1_out.pt")});
+  ASSERT_EQ(fwd.exit_code, 0) << fwd.err;
+  auto local = local_module(parse_or_throw(ffn_node_yaml()));
+  EXPECT_TRUE(near(load_pt(dir_->file("list1_out.pt")), local_forward(*local, x), 1e-6));
+}
+
 TEST_F(CliTest, TensorEncodeWithFloat16CompressionDecodesToHalfPrecisionValues) {
   auto t = seeded_randn({4, 4}, 73);
   save_pt(dir_->file("c.pt"), t);
