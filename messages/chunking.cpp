@@ -1,5 +1,7 @@
 #include "messages/chunking.hpp"
 
+#include <algorithm>
+
 #include "messages/errc.hpp"
 
 namespace colony {
@@ -51,6 +53,8 @@ caf::error chunk_assembler::add(uint64_t sender, tensor_chunk chunk, double now)
   if (p.bytes.size() + chunk.bytes.size() > max_bytes_)
     return fail(errc::payload_too_large, "over the limit of " + std::to_string(max_bytes_)
                                            + " bytes");
+  if (p.next_index == 0)
+    p.first_seen = now;
   if (p.bytes.empty())
     p.bytes = std::move(chunk.bytes);
   else
@@ -60,7 +64,8 @@ caf::error chunk_assembler::add(uint64_t sender, tensor_chunk chunk, double now)
   return caf::none;
 }
 
-caf::error chunk_assembler::restore(uint64_t sender, std::vector<tensor_blob>& blobs) {
+caf::error chunk_assembler::restore(uint64_t sender, std::vector<tensor_blob>& blobs,
+                                    double* first_seen) {
   for (auto& blob : blobs) {
     if (blob.chunks == 0)
       continue;
@@ -79,6 +84,8 @@ caf::error chunk_assembler::restore(uint64_t sender, std::vector<tensor_blob>& b
                           + std::to_string(have) + " of " + std::to_string(blob.chunks)
                           + " chunks arrived");
     }
+    if (first_seen)
+      *first_seen = std::min(*first_seen, i->second.first_seen);
     blob.bytes = std::move(i->second.bytes);
     blob.transfer = 0;
     blob.chunks = 0;

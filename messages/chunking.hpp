@@ -71,8 +71,12 @@ public:
   /// Restores every referenced blob of `blobs` from `sender`'s chunks.
   /// The remembered error of a failed transfer (e.g. payload_too_large
   /// naming the limit); errc::malformed_payload when a transfer is missing
-  /// or incomplete.
-  caf::error restore(uint64_t sender, std::vector<tensor_blob>& blobs);
+  /// or incomplete. When `first_seen` is given and a blob was chunked, it
+  /// is lowered to when the first chunk of those transfers arrived (the
+  /// `now` of add()): the receiver's earliest sight of the request, so that
+  /// a deadline counted from it is never later than the sender's.
+  caf::error restore(uint64_t sender, std::vector<tensor_blob>& blobs,
+                     double* first_seen = nullptr);
 
   /// True when every chunk of every referenced blob of `blobs` is here, or
   /// one of them failed (restore then reports why).
@@ -92,6 +96,7 @@ private:
   struct partial {
     std::string bytes;
     uint32_t next_index = 0;
+    double first_seen = 0;
     double last_seen = 0;
   };
   struct failure {

@@ -53,10 +53,14 @@ typename Inspector::result_type inspect(Inspector& f, tensor_schema& x) {
 std::string shape_string(const tensor_schema& s);
 
 /// Run the expert `uid` on a batch: every input has the batch as dim 0.
-/// `budget_ms`: how long the client still waits for the reply when it sends
-/// the request (0 = no deadline). The expert counts it from arrival (the
-/// transit time is not known, so its deadline is never earlier than the
-/// client's) and drops rows still queued once it has passed.
+/// `budget_ms`: how long the client still waits for the reply when it
+/// starts sending the request (0 = no deadline). The node counts it from
+/// when it first saw the request: its first chunk when the inputs travel
+/// as chunks, else its arrival. The transit time of that first message is
+/// not known, so the node's deadline is never earlier than the client's,
+/// and a slow upload does not move it later. The expert refuses a request
+/// whose deadline passed on the way and drops rows still queued once it
+/// has passed (both counted as expired).
 struct forward_request {
   std::string uid;
   std::vector<tensor_blob> inputs;

@@ -165,6 +165,21 @@ struct expert_actor_state {
     }
   }
 
+  /// Counts a request whose deadline passed before it arrived (a slow
+  /// upload) as expired, with all its rows, and returns the client's error.
+  caf::error expired_on_arrival(const pending_request& req, uint32_t budget_ms,
+                                uint32_t waited_ms) {
+    auto rows = req.inputs[0].size(0);
+    expired_requests += 1;
+    expired_rows += static_cast<uint64_t>(std::max<int64_t>(rows, 0));
+    log->debug("expert={} op={} event=expired rows_left={} waited_ms={} budget_ms={}",
+               st->uid(), op_name(req.kind), rows, waited_ms, budget_ms);
+    return make_error(errc::timeout, "expert " + st->uid() + ": " + op_name(req.kind)
+                                       + " arrived after its deadline (its upload took "
+                                       + std::to_string(waited_ms) + " ms of a "
+                                       + std::to_string(budget_ms) + " ms budget)");
+  }
+
   /// The info snapshot with the actor's own counters.
   expert_info current_info() const {
     auto out = info;
@@ -344,14 +359,22 @@ struct expert_actor_state {
   }
 };
 
+/// Queues `p` until its deadline: `budget_ms` (0 = none) counted from when
+/// the node first saw the request, `waited_ms` ago (its upload: the server
+/// counts from the first chunk). One whose deadline passed on the way is
+/// counted as expired and refused without being queued.
 template <class Reply>
 caf::result<Reply> admit_and_queue(expert_pointer self, pending_request p, uint32_t budget_ms,
+                                   uint32_t waited_ms,
                                    caf::typed_response_promise<Reply> pending_request::*slot) {
-  auto arrived = clock::now();
+  auto now = clock::now();
+  auto arrived = now - std::chrono::milliseconds{waited_ms};
   auto deadline = budget_ms > 0 ? arrived + std::chrono::milliseconds{budget_ms}
                                 : clock::time_point::max();
   if (auto err = self->state.admit(p))
     return err;
+  if (deadline <= now)
+    return self->state.expired_on_arrival(p, budget_ms, waited_ms);
   // A promise takes over the response: create it only once admitted.
   p.*slot = self->make_response_promise<Reply>();
   auto promise = p.*slot;
@@ -359,16 +382,18 @@ caf::result<Reply> admit_and_queue(expert_pointer self, pending_request p, uint3
   return promise;
 }
 
-caf::result<forward_reply> on_forward(expert_pointer self, forward_request& req) {
+caf::result<forward_reply> on_forward(expert_pointer self, forward_request& req,
+                                      uint32_t waited_ms) {
   pending_request p;
   auto xs = self->state.decode(req.inputs, "inputs");
   if (!xs)
     return xs.error();
   p.inputs = std::move(*xs);
-  return admit_and_queue(self, std::move(p), req.budget_ms, &pending_request::fwd);
+  return admit_and_queue(self, std::move(p), req.budget_ms, waited_ms, &pending_request::fwd);
 }
 
-caf::result<backward_reply> on_backward(expert_pointer self, backward_request& req) {
+caf::result<backward_reply> on_backward(expert_pointer self, backward_request& req,
+                                        uint32_t waited_ms) {
   pending_request p;
   p.kind = bwd_kind;
   auto xs = self->state.decode(req.inputs, "inputs");
@@ -379,7 +404,7 @@ caf::result<backward_reply> on_backward(expert_pointer self, backward_request& r
     return gs.error();
   p.inputs = std::move(*xs);
   p.grads = std::move(*gs);
-  return admit_and_queue(self, std::move(p), req.budget_ms, &pending_request::bwd);
+  return admit_and_queue(self, std::move(p), req.budget_ms, waited_ms, &pending_request::bwd);
 }
 
 expert_actor::behavior_type expert_fn(expert_pointer self,
@@ -409,8 +434,12 @@ expert_actor::behavior_type expert_fn(expert_pointer self,
     return err;
   });
   return {
-    [self](forward_request& req) { return on_forward(self, req); },
-    [self](backward_request& req) { return on_backward(self, req); },
+    [self](forward_request& req) { return on_forward(self, req, 0); },
+    [self](backward_request& req) { return on_backward(self, req, 0); },
+    [self](forward_request& req, uint32_t waited_ms) { return on_forward(self, req, waited_ms); },
+    [self](backward_request& req, uint32_t waited_ms) {
+      return on_backward(self, req, waited_ms);
+    },
     [self](const info_request&) { return self->state.current_info(); },
     [self](save_atom) { return self->state.save(self); },
     [self](grant_atom, uint8_t kind) {

@@ -1,6 +1,8 @@
 #include "actors/expert/expert_server.hpp"
 
 #include <chrono>
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -45,8 +47,9 @@ struct server_state {
         log->warn("event=chunk_rejected count={} error=\"{}\"", n, describe(err));
   }
 
-  caf::error restore(const caf::strong_actor_ptr& sender, std::vector<tensor_blob>& blobs) {
-    return chunks.restore(sender_key(sender), blobs);
+  caf::error restore(const caf::strong_actor_ptr& sender, std::vector<tensor_blob>& blobs,
+                     double* first_seen) {
+    return chunks.restore(sender_key(sender), blobs, first_seen);
   }
 
   caf::expected<expert_actor> find(const std::string& uid) const {
@@ -56,28 +59,36 @@ struct server_state {
 
 using server_pointer = expert_server_actor::stateful_pointer<server_state>;
 
-caf::error restore_chunks(server_pointer self, forward_request& msg) {
-  return self->state.restore(self->current_sender(), msg.inputs);
+caf::error restore_chunks(server_pointer self, forward_request& msg, double* first_seen) {
+  return self->state.restore(self->current_sender(), msg.inputs, first_seen);
 }
 
-caf::error restore_chunks(server_pointer self, backward_request& msg) {
-  if (auto err = self->state.restore(self->current_sender(), msg.inputs))
+caf::error restore_chunks(server_pointer self, backward_request& msg, double* first_seen) {
+  if (auto err = self->state.restore(self->current_sender(), msg.inputs, first_seen))
     return err;
-  return self->state.restore(self->current_sender(), msg.grad_outputs);
+  return self->state.restore(self->current_sender(), msg.grad_outputs, first_seen);
 }
 
-caf::error restore_chunks(server_pointer, info_request&) {
-  return caf::none;
-}
-
-/// Routes `msg` to the expert named in it, or answers unknown_expert.
+/// Routes `msg` to the expert named in it, or answers unknown_expert. The
+/// expert learns how long ago the request's first chunk arrived: a budget
+/// counts from there, not from the end of a slow upload.
 template <class Reply, class Request>
 caf::result<Reply> route(server_pointer self, Request& msg) {
   auto e = self->state.find(msg.uid);
   if (!e)
     return e.error();
-  if (auto err = restore_chunks(self, msg))
+  auto now = now_s();
+  auto first_seen = now;
+  if (auto err = restore_chunks(self, msg, &first_seen))
     return err;
+  auto waited_ms = std::min(std::max(0.0, (now - first_seen) * 1000.0), double{UINT32_MAX});
+  return self->delegate(*e, std::move(msg), static_cast<uint32_t>(waited_ms));
+}
+
+caf::result<expert_info> route_info(server_pointer self, info_request& msg) {
+  auto e = self->state.find(msg.uid);
+  if (!e)
+    return e.error();
   return self->delegate(*e, std::move(msg));
 }
 
@@ -89,7 +100,7 @@ expert_server_actor::behavior_type server_fn(server_pointer self,
   return {
     [self](forward_request& req) { return route<forward_reply>(self, req); },
     [self](backward_request& req) { return route<backward_reply>(self, req); },
-    [self](info_request& req) { return route<expert_info>(self, req); },
+    [self](info_request& req) { return route_info(self, req); },
     [self](list_atom) { return self->state.experts->uids(); },
     [self](ping_atom) { return static_cast<uint64_t>(self->state.experts->size()); },
     [self](tensor_chunk& c) { self->state.add_chunk(self->current_sender(), c); },

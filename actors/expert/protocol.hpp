@@ -32,6 +32,12 @@ using expert_actor = caf::typed_actor<
   /// Input gradients; applies one optimizer step per computed batch. Same
   /// errors as forward.
   caf::replies_to<backward_request>::with<backward_reply>,
+  /// From the node's server: the same, for a request the node first saw
+  /// `waited_ms` ago (its first chunk): its budget counts from then, so a
+  /// slow upload cannot move the deadline past the client's. Errors as
+  /// above, plus timeout when the budget was spent on the way.
+  caf::replies_to<forward_request, uint32_t>::with<forward_reply>,
+  caf::replies_to<backward_request, uint32_t>::with<backward_reply>,
   /// Schema and counters; never fails for a known uid.
   caf::replies_to<info_request>::with<expert_info>,
   /// Writes a checkpoint now; replies with the update count saved.

@@ -28,6 +28,8 @@ expert_actor::behavior_type fake_expert(expert_actor::pointer, int name, grant_l
   return {
     [](forward_request&) -> caf::result<forward_reply> { return forward_reply{}; },
     [](backward_request&) -> caf::result<backward_reply> { return backward_reply{}; },
+    [](forward_request&, uint32_t) -> caf::result<forward_reply> { return forward_reply{}; },
+    [](backward_request&, uint32_t) -> caf::result<backward_reply> { return backward_reply{}; },
     [](info_request&) { return expert_info{}; },
     [](save_atom) { return uint64_t{0}; },
     [=](grant_atom, uint8_t kind) { log->emplace_back(name, kind); },

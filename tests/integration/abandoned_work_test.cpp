@@ -2,6 +2,7 @@
 // (budget_ms) and an expert drops queued rows once it passed, so a live
 // client is not stuck behind a straggler that gave up; and a request whose
 // chunks were refused learns the real reason at once.
+#include "messages/chunking.hpp"
 #include "tests/integration/integration_support.hpp"
 
 namespace colony::it {
@@ -57,6 +58,48 @@ TEST(AbandonedWorkTest, ExpiredRowsAreDroppedAndTheLiveClientIsServed) {
   EXPECT_NE(cli.out.find("expired_rows: " + std::to_string(info->expired_rows)),
             std::string::npos)
     << cli.out;
+}
+
+/// A throttled client: the budget is set when the upload starts, the first
+/// chunk leaves, and the rest follow only after the budget has passed. The
+/// node counts the budget from that first chunk, so the request is expired
+/// on arrival with all its rows and none is computed (issue 15: a 500,000
+/// row upload used to be computed after its client had given up).
+TEST(AbandonedWorkTest, DeadlineCountsFromTheFirstChunkOfASlowUpload) {
+  in_process_node node{parse_or_throw(slow_yaml)};
+  client c;
+  auto server = c.conns().get(node.where());
+  ASSERT_TRUE(server);
+  // 400 rows: 100 batches, 20 s of compute if anything computed them.
+  forward_request req{"slow.0.0", {tensor_blob{*wire::encode_tensor(seeded_randn({400, 8}, 3))}},
+                      200};
+  uint64_t transfer = 77;
+  auto chunks = split_request({&req.inputs}, 1024, [&] { return transfer++; });
+  ASSERT_GT(chunks.size(), 2u);
+  caf::scoped_actor self{c.system()};
+  self->send(*server, chunks[0]);
+  std::this_thread::sleep_for(2s); // the slow link: 10x the budget
+  for (size_t i = 1; i < chunks.size(); ++i)
+    self->send(*server, chunks[i]);
+  caf::error err;
+  self->request(*server, 20s, std::move(req))
+    .receive([](forward_reply&) {}, [&](caf::error& e) { err = e; });
+  EXPECT_EQ(code_of(err), errc::timeout) << describe(err);
+  EXPECT_NE(context_of(err).find("arrived after its deadline"), std::string::npos)
+    << describe(err);
+  auto live = c.expert(node.where(), "slow.0.0", 20s);
+  auto start = steady::now();
+  auto x = seeded_randn({4, 8}, 4);
+  auto out = live.forward(blobs({x}));
+  ASSERT_TRUE(ok(out));
+  EXPECT_TRUE(near(to_tensor((*out)[0]), x, 0));
+  std::cout << "the live call after the expired upload took " << ms_since(start) << " ms"
+            << std::endl;
+  auto info = live.info();
+  ASSERT_TRUE(ok(info));
+  EXPECT_EQ(info->expired_requests, 1u);
+  EXPECT_EQ(info->expired_rows, 400u);
+  EXPECT_EQ(info->forward_samples, 4u) << "a row of the expired upload was computed";
 }
 
 TEST(AbandonedWorkTest, RefusedChunksReportTheLimitPromptly) {
