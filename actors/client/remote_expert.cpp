@@ -17,7 +17,18 @@ node_connections::node_connections(caf::actor_system& sys)
   // nop
 }
 
+node_connections::node_connections(caf::actor_system& sys, std::shared_ptr<shared_state> st)
+  : sys_(sys), st_(std::move(st)), owner_(false) {
+  // nop
+}
+
+std::shared_ptr<node_connections> node_connections::share() const {
+  return std::shared_ptr<node_connections>{new node_connections{sys_, st_}};
+}
+
 node_connections::~node_connections() {
+  if (!owner_)
+    return;
   std::lock_guard<std::mutex> guard{st_->mx};
   if (st_->liveness)
     caf::anon_send(st_->liveness, stop_atom::value);
@@ -159,7 +170,11 @@ std::vector<expert_answer> call_many(node_connections& conns, std::vector<expert
   spec.deadline = conns.system().clock().now() + timeout;
   auto out = std::make_shared<fanout_result>();
   auto n = spec.calls.size();
-  auto fan = spawn_fanout(conns.system(), conns, std::move(spec), out);
+  // The fan-out holds its own handle on the connections: when this wait
+  // gives up below, the caller may destroy `conns` while the fan-out still
+  // runs a handler (the CLI crashed so: issue 15).
+  auto shared = conns.share();
+  auto fan = spawn_fanout(conns.system(), *shared, std::move(spec), out, shared);
   caf::scoped_actor self{conns.system()};
   bool done = false;
   // The fan-out ends by its deadline; the margin only covers scheduling.
@@ -210,12 +225,14 @@ caf::expected<expert_info> remote_expert::info() {
 caf::expected<std::vector<std::string>> list_experts(node_connections& conns,
                                                      const endpoint& node,
                                                      caf::timespan timeout) {
+  auto start = std::chrono::steady_clock::now();
   auto server = conns.get(node, timeout);
   if (!server)
     return server.error();
+  auto left = std::max(caf::timespan{0}, timeout - (std::chrono::steady_clock::now() - start));
   caf::scoped_actor self{conns.system()};
   caf::expected<std::vector<std::string>> result{caf::error{}};
-  self->request(*server, timeout, list_atom::value)
+  self->request(*server, left, list_atom::value)
     .receive([&](std::vector<std::string>& uids) { result = std::move(uids); },
              [&](caf::error& err) {
                if (net::is_connection_loss(err))

@@ -102,6 +102,11 @@ public:
 
   caf::actor_system& system() { return sys_; }
 
+  /// A second handle on the same connections (cache, subscriptions, fault
+  /// hook) for an actor that may outlive this object, e.g. a fan-out whose
+  /// caller gave up waiting. It does not stop the liveness prober.
+  std::shared_ptr<node_connections> share() const;
+
 private:
   struct shared_state {
     net::handle_cache<expert_server_actor> cache;
@@ -113,8 +118,10 @@ private:
   };
   static void lose(shared_state& st, const endpoint& ep, const std::string& reason,
                    double silent_ms);
+  node_connections(caf::actor_system& sys, std::shared_ptr<shared_state> st);
   caf::actor_system& sys_;
   std::shared_ptr<shared_state> st_;
+  bool owner_ = true; ///< false for share()'s handles
 };
 
 /// One request of a fan-out: where it goes and what it carries.
@@ -140,6 +147,9 @@ public:
   remote_expert(node_connections& conns, endpoint node, std::string uid,
                 caf::timespan timeout = std::chrono::seconds{10});
 
+  /// The timeout of the calls from now on.
+  void set_timeout(caf::timespan timeout) { timeout_ = timeout; }
+
   caf::expected<std::vector<tensor_blob>> forward(std::vector<tensor_blob> inputs);
   caf::expected<std::vector<tensor_blob>> backward(std::vector<tensor_blob> inputs,
                                                    std::vector<tensor_blob> grad_outputs);
@@ -157,7 +167,8 @@ private:
   caf::timespan timeout_;
 };
 
-/// Uids served by the node at `node`.
+/// Uids served by the node at `node`; connecting and the request share
+/// `timeout`.
 caf::expected<std::vector<std::string>> list_experts(node_connections& conns,
                                                      const endpoint& node,
                                                      caf::timespan timeout);

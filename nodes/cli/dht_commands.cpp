@@ -12,6 +12,7 @@
 #include "actors/dht/io_peer.hpp"
 #include "actors/dht/node_dht.hpp"
 #include "messages/errc.hpp"
+#include "nodes/cli/deadline.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/ready_file.hpp"
 
@@ -33,13 +34,17 @@ dht::peer_config client_config(const dht_options& opts) {
 
 /// Runs `body` with a blocking client of a client-mode peer joined via
 /// --peer; the peer is stopped afterwards.
+/// Joining and the operation share the --timeout-ms deadline, which a
+/// watchdog enforces (deadline.hpp).
 template <class F>
 int with_client(caf::actor_system& sys, const dht_options& opts, F body) {
+  command_deadline deadline{"dht operation", std::chrono::milliseconds{opts.timeout_ms}};
   auto peer = dht::start_io_peer(sys, client_config(opts), opts.peers);
   if (!peer)
     return fail(describe(peer.error()));
-  dht::client c{sys, peer->peer, std::chrono::milliseconds{opts.timeout_ms}};
+  dht::client c{sys, peer->peer, deadline.left()};
   auto rc = body(c);
+  deadline.disarm();
   dht::stop_io_peer(sys, *peer);
   return rc;
 }

@@ -6,6 +6,7 @@
 #include "messages/errc.hpp"
 #include "messages/wire/tensor_codec.hpp"
 #include "nodes/cli/commands.hpp"
+#include "nodes/cli/deadline.hpp"
 #include "nodes/cli/tensor_files.hpp"
 
 namespace colony::cli {
@@ -21,7 +22,7 @@ std::string schema_string(const tensor_schema& s) {
   return shape_string(s) + " " + s.dtype;
 }
 
-caf::timespan timeout_of(const options& opts) {
+std::chrono::milliseconds timeout_of(const options& opts) {
   return std::chrono::milliseconds{opts.timeout_ms};
 }
 
@@ -135,13 +136,15 @@ int report(std::vector<tensor_blob>& tensors, const std::string& role, const opt
 
 /// Connects to expert `opts.uid` on `opts.node`, fetches its info and runs
 /// `body(expert, info)`; a bad endpoint or a failed info call is the error.
+/// Connecting, the info call and the body's first call share `deadline`.
 template <class F>
-int with_expert(caf::actor_system& sys, const options& opts, F body) {
+int with_expert(caf::actor_system& sys, const options& opts, command_deadline& deadline,
+                F body) {
   auto ep = parse_endpoint(opts.node);
   if (!ep)
     return fail(describe(ep.error()));
   node_connections conns{sys};
-  remote_expert expert{conns, *ep, opts.uid, timeout_of(opts)};
+  remote_expert expert{conns, *ep, opts.uid, deadline.left()};
   auto info = expert.info();
   if (!info)
     return fail(describe(info.error()));
@@ -165,8 +168,11 @@ int print_info(const expert_info& info) {
   return 0;
 }
 
-/// Forward of --input files (or a random batch), timed over --repeat calls.
-int timed_forward(remote_expert& expert, const expert_info& info, const options& opts) {
+/// Forward of --input files (or a random batch), timed over --repeat calls:
+/// the first ends by the command's deadline, each further one gets its own
+/// --timeout-ms.
+int timed_forward(remote_expert& expert, const expert_info& info, const options& opts,
+                  command_deadline& deadline) {
   auto inputs = opts.inputs.empty() ? random_inputs(info, opts) : read_files(opts.inputs);
   if (!inputs)
     return fail(describe(inputs.error()));
@@ -180,6 +186,9 @@ int timed_forward(remote_expert& expert, const expert_info& info, const options&
   std::vector<double> rtts;
   std::vector<tensor_blob> outputs;
   for (int64_t i = 0; i < opts.repeat; ++i) {
+    if (i > 0)
+      deadline.restart(timeout_of(opts));
+    expert.set_timeout(deadline.left());
     auto start = std::chrono::steady_clock::now();
     auto out = expert.forward(blobs);
     rtts.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
@@ -187,6 +196,7 @@ int timed_forward(remote_expert& expert, const expert_info& info, const options&
       return fail(describe(out.error()));
     outputs = std::move(*out);
   }
+  deadline.disarm();
   if (auto rc = report(outputs, "output", opts); rc != 0)
     return rc;
   std::sort(rtts.begin(), rtts.end());
@@ -196,7 +206,8 @@ int timed_forward(remote_expert& expert, const expert_info& info, const options&
   return 0;
 }
 
-int file_backward(remote_expert& expert, const expert_info& info, const options& opts) {
+int file_backward(remote_expert& expert, const expert_info& info, const options& opts,
+                  command_deadline& deadline) {
   auto inputs = read_files(opts.inputs);
   if (!inputs)
     return fail(describe(inputs.error()));
@@ -207,9 +218,11 @@ int file_backward(remote_expert& expert, const expert_info& info, const options&
     return fail(describe(grads.error()));
   if (auto err = check_schema(*grads, info.outputs, "--grad", "output"))
     return fail(describe(err));
+  expert.set_timeout(deadline.left());
   auto out = expert.backward(blobs_of(*inputs), blobs_of(*grads));
   if (!out)
     return fail(describe(out.error()));
+  deadline.disarm();
   auto rc = report(*out, "grad_input", opts);
   std::cout << std::flush;
   return rc;
@@ -218,7 +231,10 @@ int file_backward(remote_expert& expert, const expert_info& info, const options&
 /// --node and --timeout-ms.
 void add_common(CLI::App* cmd, options& opts) {
   cmd->add_option("--node", opts.node, "HOST:PORT or [IPV6]:PORT of a colony-node")->required();
-  cmd->add_option("--timeout-ms", opts.timeout_ms, "per-call timeout")
+  cmd->add_option("--timeout-ms", opts.timeout_ms,
+                  "deadline of the command: connecting, the info call and the call share "
+                  "it; each further call of --repeat gets its own. The command ends by it "
+                  "(+1 s at most) whatever the node does")
     ->check(CLI::Range(1, 3600000));
 }
 
@@ -286,28 +302,32 @@ int run_expert_command(caf::actor_system& sys, const expert_subcommands& cmds,
 }
 
 int cmd_expert_info(caf::actor_system& sys, const options& opts) {
-  return with_expert(sys, opts,
+  command_deadline deadline{"expert info", timeout_of(opts)};
+  return with_expert(sys, opts, deadline,
                      [](remote_expert&, const expert_info& info) { return print_info(info); });
 }
 
 int cmd_expert_forward(caf::actor_system& sys, const options& opts) {
-  return with_expert(sys, opts, [&](remote_expert& expert, const expert_info& info) {
-    return timed_forward(expert, info, opts);
+  command_deadline deadline{"expert forward", timeout_of(opts)};
+  return with_expert(sys, opts, deadline, [&](remote_expert& expert, const expert_info& info) {
+    return timed_forward(expert, info, opts, deadline);
   });
 }
 
 int cmd_expert_backward(caf::actor_system& sys, const options& opts) {
-  return with_expert(sys, opts, [&](remote_expert& expert, const expert_info& info) {
-    return file_backward(expert, info, opts);
+  command_deadline deadline{"expert backward", timeout_of(opts)};
+  return with_expert(sys, opts, deadline, [&](remote_expert& expert, const expert_info& info) {
+    return file_backward(expert, info, opts, deadline);
   });
 }
 
 int cmd_expert_list(caf::actor_system& sys, const options& opts) {
+  command_deadline deadline{"expert list", timeout_of(opts)};
   auto ep = parse_endpoint(opts.node);
   if (!ep)
     return fail(describe(ep.error()));
   node_connections conns{sys};
-  auto uids = list_experts(conns, *ep, timeout_of(opts));
+  auto uids = list_experts(conns, *ep, deadline.left());
   if (!uids)
     return fail(describe(uids.error()));
   for (auto& uid : *uids)

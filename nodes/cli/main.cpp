@@ -23,6 +23,8 @@
 // HOST:PORT may be [IPV6ADDR]:PORT. .pt files are torch.save files of a
 // tensor or a list/tuple of tensors (outputs: one tensor, or a list of
 // several); F.bin holds the colony.v1.Tensor bytes Colony sends.
+// --timeout-ms: expert and dht commands end within it plus 1 s whatever the
+// peer does (nodes/cli/deadline.hpp); ctl's bounds each request.
 // Exit codes: 0 ok, 2 the operation failed (one line "colony: error: ..."),
 // any other non-zero code: bad usage (reported by CLI11; an unknown
 // subcommand is named, with the valid ones).
@@ -34,6 +36,7 @@
 
 #include "nodes/cli/commands.hpp"
 #include "nodes/cli/ctl_commands.hpp"
+#include "nodes/cli/deadline.hpp"
 #include "nodes/cli/dht_commands.hpp"
 #include "nodes/cli/usage.hpp"
 #include "runtime/system_config.hpp"
@@ -64,9 +67,12 @@ int main(int argc, char** argv) {
   sys_opts.scheduler_threads = 1;
   colony::system_config cfg{sys_opts};
   caf::actor_system sys{cfg};
+  // finish(): the actor system's orderly shutdown would wait for what peers
+  // hold up (an upload still queued, a handshake never answered); see
+  // nodes/cli/deadline.hpp.
   if (dht.any_parsed())
-    return colony::cli::run_dht_command(sys, dht, dht_opts, signals);
+    colony::cli::finish(colony::cli::run_dht_command(sys, dht, dht_opts, signals));
   if (ctl.any_parsed())
-    return colony::cli::run_ctl_command(sys, ctl, ctl_opts, signals);
-  return colony::cli::run_expert_command(sys, expert, opts);
+    colony::cli::finish(colony::cli::run_ctl_command(sys, ctl, ctl_opts, signals));
+  colony::cli::finish(colony::cli::run_expert_command(sys, expert, opts));
 }

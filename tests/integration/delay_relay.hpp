@@ -1,6 +1,8 @@
 // A TCP relay on loopback that delays every byte by a fixed one-way delay in
 // each direction (a slow link without netem). Bytes keep their order and
-// the relay pipelines: throughput is not limited by the delay. Each
+// the relay pipelines: throughput is not limited by the delay, unless
+// `upload_bytes_per_s` caps the client-to-target direction (a slow uplink:
+// the relay reads that slowly, so the sender's socket fills and it waits). Each
 // connection has one reader and one writer thread per direction; the
 // destructor closes every socket and joins them (bounded: closing a socket
 // ends its blocking reads).
@@ -13,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -33,8 +36,9 @@ public:
   using clock = std::chrono::steady_clock;
 
   /// Listens on 127.0.0.1 (any free port) and relays to 127.0.0.1:`target`.
-  delay_relay(uint16_t target, std::chrono::milliseconds one_way)
-    : target_(target), delay_(one_way) {
+  delay_relay(uint16_t target, std::chrono::milliseconds one_way,
+              size_t upload_bytes_per_s = 0)
+    : target_(target), delay_(one_way), upload_rate_(upload_bytes_per_s) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -73,6 +77,7 @@ private:
     int from = -1;
     int to = -1;
     std::chrono::milliseconds delay{0};
+    size_t rate = 0; ///< bytes per second read from `from`; 0 = as fast as it comes
     std::mutex mx;
     std::condition_variable cv;
     std::deque<std::pair<clock::time_point, std::string>> queue;
@@ -87,8 +92,14 @@ private:
 
     void read_loop() {
       char buf[64 * 1024];
+      // Rate-limited: reads of 1/20 s worth of bytes, each followed by its
+      // share of the second (so that stop() is never far away).
+      size_t want = rate > 0 ? std::clamp<size_t>(rate / 20, 1, sizeof(buf)) : sizeof(buf);
       for (;;) {
-        auto n = ::recv(from, buf, sizeof(buf), 0);
+        auto n = ::recv(from, buf, want, 0);
+        if (n > 0 && rate > 0)
+          std::this_thread::sleep_for(std::chrono::microseconds{
+            static_cast<int64_t>(1e6 * static_cast<double>(n) / static_cast<double>(rate))});
         std::lock_guard<std::mutex> guard{mx};
         if (n <= 0) {
           eof = true;
@@ -178,6 +189,7 @@ private:
         d->delay = delay_;
         d->stopping = &l->stopping;
       }
+      l->ab.rate = upload_rate_;
       l->ab.start();
       l->ba.start();
       std::lock_guard<std::mutex> guard{mx_};
@@ -188,6 +200,7 @@ private:
 
   uint16_t target_;
   std::chrono::milliseconds delay_;
+  size_t upload_rate_ = 0;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
