@@ -26,6 +26,7 @@ std::string to_string(errc x) {
     case errc::unauthorized: return "unauthorized";
     case errc::diverged: return "diverged";
     case errc::gave_up: return "gave_up";
+    case errc::expert_unavailable: return "expert_unavailable";
   }
   return "errc(" + std::to_string(static_cast<int>(x)) + ")";
 }

@@ -34,6 +34,7 @@ enum class errc : uint8_t {
   unauthorized = 17,      ///< a control request without the node's token
   diverged = 18,          ///< an expert's parameters became NaN/Inf
   gave_up = 19,           ///< a supervisor exceeded its restart intensity
+  expert_unavailable = 20, ///< the expert was given up by its supervisor (not restarting)
 };
 
 /// The CAF error category atom of `errc`.

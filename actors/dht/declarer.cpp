@@ -1,5 +1,7 @@
 #include "actors/dht/declarer.hpp"
 
+#include <set>
+
 #include <caf/all.hpp>
 
 #include "actors/dht/expert_directory.hpp"
@@ -21,6 +23,9 @@ struct declarer_state {
   bool in_flight = false;
   bool again = false; ///< a wake came while a round was in flight
   std::vector<std::string> uids; ///< of the round in flight
+  std::set<std::string> declared; ///< what the last rounds declared
+  std::set<std::string> withdraw; ///< dropped from the source, to withdraw
+  std::vector<std::string> withdrawing; ///< of the round in flight
 
   explicit declarer_state(declarer_actor::stateful_pointer<declarer_state> ptr) : self(ptr) {}
 
@@ -40,13 +45,25 @@ struct declarer_state {
       return;
     }
     uids = cfg.uids_source ? cfg.uids_source() : cfg.uids;
-    if (uids.empty())
+    std::set<std::string> now_declared{uids.begin(), uids.end()};
+    for (auto& uid : declared)
+      if (now_declared.count(uid) == 0)
+        withdraw.insert(uid);
+    for (auto& uid : uids)
+      withdraw.erase(uid);
+    declared = std::move(now_declared);
+    withdrawing.assign(withdraw.begin(), withdraw.end());
+    if (uids.empty() && withdrawing.empty())
       return;
-    auto items = declaration_items(uids, cfg.expert_ep, cfg.clock() + cfg.expiration_s);
-    if (!items) {
-      log::get("dht")->error("event=declare_failed error=\"{}\"", describe(items.error()));
+    auto expiration = cfg.clock() + cfg.expiration_s;
+    auto items = declaration_items(uids, cfg.expert_ep, expiration);
+    auto gone = withdrawal_items(withdrawing, expiration);
+    if (!items || !gone) {
+      auto err = items ? gone.error() : items.error();
+      log::get("dht")->error("event=declare_failed error=\"{}\"", describe(err));
       return;
     }
+    items->insert(items->end(), gone->begin(), gone->end());
     in_flight = true;
     auto start = std::chrono::steady_clock::now();
     self->request(peer, period(), dht_put_request{std::move(*items)})
@@ -71,8 +88,11 @@ struct declarer_state {
     auto n = std::min(uids.size(), reply.acks.size());
     auto min_acks = n == 0 ? 0 : *std::min_element(reply.acks.begin(), reply.acks.begin() + n);
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
-    log::get("dht")->info("event=declare experts={} acks={} min_acks={} took_ms={:.1f}",
-                          uids.size(), acks, min_acks, ms.count());
+    log::get("dht")->info("event=declare experts={} withdrawn={} acks={} min_acks={} "
+                          "took_ms={:.1f}",
+                          uids.size(), withdrawing.size(), acks, min_acks, ms.count());
+    for (auto& uid : withdrawing)
+      withdraw.erase(uid); // stored; a failed round keeps them for the next
     round_over();
   }
 

@@ -1,7 +1,10 @@
 // The declarer of a node's experts: declares them in the DHT at once, then
 // every update period, so that they stay alive while the node does and
-// vanish one expiration after it died. Logs one line per round:
-//   event=declare experts=N acks=M min_acks=R took_ms=T
+// vanish one expiration after it died. A uid that leaves its source (an
+// expert stopped, or given up by its supervisors) is withdrawn in the next
+// round, at once after a wake: its records are overwritten with empty
+// values (expert_directory.hpp: withdrawal_items). Logs one line per round:
+//   event=declare experts=N withdrawn=W acks=M min_acks=R took_ms=T
 #pragma once
 
 #include <chrono>

@@ -39,6 +39,21 @@ declaration_items(const std::vector<std::string>& uids, const endpoint& ep, doub
   return items_of(uids, ep.to_string(), expiration);
 }
 
+caf::expected<std::vector<dht_put_item>> withdrawal_items(const std::vector<std::string>& uids,
+                                                          double expiration) {
+  std::vector<dht_put_item> result;
+  for (const auto& uid : uids) {
+    if (auto parsed = parse_uid(uid); !parsed)
+      return parsed.error();
+    result.push_back(dht_put_item{uid, false, {}, {}, expiration});
+    auto entries = declaration_entries(uid);
+    if (!entries.empty())
+      result.push_back(
+        dht_put_item{entries.back().prefix_key, true, entries.back().subkey, {}, expiration});
+  }
+  return result;
+}
+
 std::optional<endpoint> expert_endpoint(const dht_get_result& result) {
   if (!result.found || result.value.is_dictionary || result.value.values.empty())
     return std::nullopt;

@@ -30,6 +30,14 @@ namespace colony::dht {
 caf::expected<std::vector<dht_put_item>>
 declaration_items(const std::vector<std::string>& uids, const endpoint& ep, double expiration);
 
+/// The put items that withdraw `uids` until `expiration`: each uid record
+/// and its last prefix entry ("ffn.3." subkey "7") hold an empty value,
+/// which readers skip as not declared; being newer, they replace the
+/// declarations (later expiration wins) instead of waiting for them to
+/// expire. Shorter prefix entries stay: other experts may live below them.
+caf::expected<std::vector<dht_put_item>>
+withdrawal_items(const std::vector<std::string>& uids, double expiration);
+
 /// The endpoint a get result for a uid key holds, if any.
 std::optional<endpoint> expert_endpoint(const dht_get_result& result);
 

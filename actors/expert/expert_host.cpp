@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -50,6 +51,32 @@ struct expert_host_context {
     if (!p)
       p = std::make_shared<std::atomic<uint64_t>>(0);
     return p;
+  }
+
+  /// A supervisor gave up its child `child`: a group (all its experts) or
+  /// one expert. Its experts become unavailable and are withdrawn from the
+  /// node's declarations (on_change).
+  void gave_up(const std::string& child, const std::string& reason) {
+    std::vector<std::pair<std::string, std::string>> lost; // uid, group
+    {
+      std::lock_guard<std::mutex> guard{mx};
+      for (auto& g : groups) {
+        if (g->id == child)
+          for (auto& uid : g->uids)
+            lost.emplace_back(uid, g->id);
+        else if (std::find(g->uids.begin(), g->uids.end(), child) != g->uids.end())
+          lost.emplace_back(child, g->id);
+      }
+    }
+    auto now = std::chrono::duration<double>(
+                 std::chrono::system_clock::now().time_since_epoch()).count();
+    for (auto& [uid, group] : lost) {
+      registry->mark_unavailable(uid, group, reason, now);
+      log::get("expert")->error("expert={} group={} event=unavailable reason=\"{}\"", uid,
+                                group, reason);
+    }
+    if (!lost.empty() && on_change)
+      on_change();
   }
 
   std::shared_ptr<expert::expert_state> take_prebuilt(const std::string& uid) {
@@ -181,6 +208,17 @@ caf::expected<expert_host> spawn_expert_host(caf::actor_system& sys, const node_
   expert_host host;
   ctx->sys = &sys;
   ctx->sup = std::move(sup);
+  // Whichever level gives experts up (the experts supervisor a group, or a
+  // group that does not escalate an expert), they stop being offered.
+  std::weak_ptr<expert_host_context> weak = ctx;
+  for (auto* level : {&ctx->sup.top, &ctx->sup.group})
+    level->on_gave_up = [weak, also = level->on_gave_up](const std::string& child,
+                                                         const std::string& reason) {
+      if (auto c = weak.lock())
+        c->gave_up(child, reason);
+      if (also)
+        also(child, reason);
+    };
   ctx->on_change = std::move(on_change);
   ctx->opts = expert_options{cfg.max_message_bytes};
   host.dispatcher = spawn_dispatcher(sys, cfg.compute_slots);
@@ -244,8 +282,8 @@ add_expert_group(caf::actor_system& sys, expert_host& host, const std::string& p
   }
   for (uint32_t n = 0; group->uids.size() < count && n < count + 100000; ++n) {
     auto uid = prefix + "." + std::to_string(n);
-    if (host.registry->contains(uid))
-      continue;
+    if (host.registry->contains(uid) && !host.registry->unavailable(uid))
+      continue; // a given-up uid is free again: this group brings it back
     auto st = expert::expert_state::make(uid, cfg);
     if (!st)
       return make_error(code_of(st.error()), uid + ": " + context_of(st.error()));
@@ -256,6 +294,15 @@ add_expert_group(caf::actor_system& sys, expert_host& host, const std::string& p
     std::lock_guard<std::mutex> guard{ctx->mx};
     for (size_t i = 0; i < states.size(); ++i)
       ctx->prebuilt.emplace(group->uids[i], std::move(states[i]));
+    // A uid taken back from a given-up group leaves it, so that a restart
+    // of the experts' tree does not start it twice.
+    for (auto& g : ctx->groups)
+      g->uids.erase(std::remove_if(g->uids.begin(), g->uids.end(),
+                                   [&](const std::string& uid) {
+                                     return std::find(group->uids.begin(), group->uids.end(),
+                                                      uid) != group->uids.end();
+                                   }),
+                    g->uids.end());
     ctx->groups.push_back(group);
   }
   caf::scoped_actor self{sys};

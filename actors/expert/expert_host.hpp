@@ -54,7 +54,9 @@ struct expert_supervision {
 /// Builds and spawns everything in `cfg.experts`. Fails (errc::bad_config,
 /// errc::io_failed, ...) before spawning anything if one expert cannot be
 /// built, naming its uid. `on_change` runs (in a supervisor's context)
-/// whenever an expert was (re)started, e.g. to declare it at once.
+/// whenever an expert was (re)started or given up, e.g. to declare (or
+/// withdraw) it at once. Given-up experts become unavailable in the
+/// registry (expert_registry::mark_unavailable).
 caf::expected<expert_host> spawn_expert_host(caf::actor_system& sys, const node_config& cfg,
                                              std::function<void()> on_change = {},
                                              expert_supervision sup = {});

@@ -6,7 +6,10 @@
 // An entry whose actor terminated is kept as "down" with the exit reason
 // until its supervisor puts the restarted actor (or the node removes it):
 // requests for it get errc::expert_restarting at once instead of CAF's
-// request_receiver_down, which clients would read as a lost node.
+// request_receiver_down, which clients would read as a lost node. One that
+// its supervisors gave up is "unavailable" (errc::expert_unavailable, with
+// the reason and since when) and no longer declared, until put() brings it
+// back (ctl spawn, or a restart of the experts' tree).
 #pragma once
 
 #include <map>
@@ -22,6 +25,9 @@
 #include "actors/expert/protocol.hpp"
 
 namespace colony {
+
+/// "2026-12-07T15:20:01Z" of a unix time.
+std::string iso_utc(double unix_s);
 
 /// Always held by a shared_ptr (termination hooks keep a weak reference).
 class expert_registry : public std::enable_shared_from_this<expert_registry> {
@@ -49,6 +55,28 @@ public:
   /// Number of registered uids.
   size_t size() const;
 
+  /// Marks `uid` given up by its supervisors (it was in group `group`; its
+  /// last exit was `reason`; at unix time `since`). No-op for an unknown uid.
+  void mark_unavailable(const std::string& uid, const std::string& group, std::string reason,
+                        double since);
+
+  /// Whether `uid` is registered and given up.
+  bool unavailable(const std::string& uid) const;
+
+  /// The uids to declare in the DHT: registered and not given up, sorted.
+  std::vector<std::string> declarable() const;
+
+  /// A given-up expert, for status.
+  struct given_up {
+    std::string uid;
+    std::string group;
+    std::string reason;
+    double since = 0; ///< unix time
+  };
+
+  /// The given-up experts, sorted by uid.
+  std::vector<given_up> unavailable_experts() const;
+
 private:
   void mark_down(const std::string& uid, const caf::actor_addr& addr, std::string reason);
 
@@ -56,6 +84,9 @@ private:
     expert_actor handle;
     bool down = false;
     std::string reason;
+    bool unavailable = false; ///< given up; `reason` and `group`, `since` say why and when
+    std::string group;
+    double since = 0;
   };
   mutable std::mutex mx_;
   std::map<std::string, entry> entries_;

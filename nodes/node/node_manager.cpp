@@ -1,5 +1,7 @@
 #include "nodes/node/node_manager.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "messages/errc.hpp"
@@ -101,6 +103,7 @@ caf::result<node_status> status(manager_pointer self) {
     .then(
       [self, status, promise](std::vector<tree_entry>& entries) mutable {
         status->tree = std::move(entries);
+        add_unavailable(*status, *self->state.tree->host.registry);
         add_details(self, status, promise);
       },
       [promise](caf::error& err) mutable { promise.deliver(err); });
@@ -123,6 +126,32 @@ node_manager_actor::behavior_type manager_fn(manager_pointer self,
 }
 
 } // namespace
+
+void add_unavailable(node_status& status, const expert_registry& registry) {
+  auto ends_with = [](const std::string& path, const std::string& tail) {
+    return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(),
+                                                      tail) == 0;
+  };
+  auto& tree = status.tree;
+  for (auto& g : registry.unavailable_experts()) {
+    auto row = std::find_if(tree.begin(), tree.end(),
+                            [&](const tree_entry& e) { return ends_with(e.path, "/" + g.uid); });
+    if (row == tree.end()) {
+      auto group = std::find_if(tree.begin(), tree.end(), [&](const tree_entry& e) {
+        return ends_with(e.path, "/" + g.group);
+      });
+      tree_entry e;
+      e.path = (group == tree.end() ? std::string{"experts"} : group->path) + "/" + g.uid;
+      e.kind = "worker";
+      e.restart = "permanent";
+      row = tree.insert(group == tree.end() ? tree.end() : group + 1, std::move(e));
+    }
+    row->state = "failed";
+    row->uptime_s = 0;
+    row->last_exit = g.reason;
+    row->details["unavailable_since"] = iso_utc(g.since);
+  }
+}
 
 node_manager_actor spawn_node_manager(caf::actor_system& sys, std::shared_ptr<node_tree> tree) {
   return sys.spawn(manager_fn, std::move(tree));

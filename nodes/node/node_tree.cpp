@@ -98,7 +98,7 @@ child_spec declarer_child(const tree_ptr& t) {
       return make_error(errc::unreachable, "no DHT peer to declare through");
     auto registry = t->host.registry;
     dht::declarer_config dc;
-    dc.uids_source = [registry] { return registry->uids(); };
+    dc.uids_source = [registry] { return registry->declarable(); };
     dc.expert_ep = t->where;
     dc.expiration_s = t->cfg.dht->expiration_s;
     dc.update_period_s = t->cfg.dht->update_period();

@@ -258,6 +258,8 @@ void supervisor_state::over_intensity(const std::string& id, const std::string& 
   auto f = base(*c);
   f.emplace_back("reason", reason);
   report(event::gave_up, f, spdlog::level::err);
+  if (cfg_.on_gave_up)
+    cfg_.on_gave_up(id, reason);
   // The rest of its group (waiting for it) starts without it.
   std::vector<std::string> rest;
   for (auto& g : group)

@@ -99,6 +99,10 @@ struct supervisor_config {
   double window_s = 10;
   backoff_config backoff;
   bool escalate = true;
+  /// With escalate = false: told (in the supervisor's context) the id of a
+  /// child it gave up and the reason of its last exit, after the gave_up
+  /// report. Optional.
+  std::function<void(const std::string& child, const std::string& reason)> on_gave_up;
 };
 
 /// Spawns a supervisor that starts `children` in order.

@@ -379,11 +379,18 @@ TEST_F(SupervisorTest, NestedSupervisorOverItsIntensityIsRestartedWithFreshChild
 TEST_F(SupervisorTest, RootThatDoesNotEscalateGivesTheChildUpAndKeepsTheOthers) {
   auto c = with(strategy::one_for_one, 1, 10);
   c.escalate = false;
+  auto given_up = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  c.on_gave_up = [given_up](const std::string& child, const std::string& why) {
+    given_up->emplace_back(child, why);
+  };
   auto sup = spawn(c, abc());
   auto reason = watch(sup);
   crash(sup, "a");
   crash(sup, "a");
   EXPECT_FALSE(reason->has_value());
+  ASSERT_EQ(given_up->size(), 1u);
+  EXPECT_EQ(given_up->at(0).first, "a");
+  EXPECT_NE(given_up->at(0).second.find("boom"), std::string::npos) << given_up->at(0).second;
   EXPECT_EQ(j->starts("a"), 2);
   EXPECT_EQ(lines("gave_up", {"supervisor=root child=a reason=\"compute_failed: boom\""}).size(),
             1u);
@@ -398,6 +405,8 @@ TEST_F(SupervisorTest, RootThatDoesNotEscalateGivesTheChildUpAndKeepsTheOthers) 
   ASSERT_TRUE(tree);
   EXPECT_EQ(tree->at(2).state, "failed");
   EXPECT_EQ(lines("gave_up").size(), 2u);
+  ASSERT_EQ(given_up->size(), 2u);
+  EXPECT_EQ(given_up->at(1).first, "b");
   EXPECT_EQ(*ask<std::string>(child(sup, "c"), t_ping_atom::value)->value, "c");
 }
 

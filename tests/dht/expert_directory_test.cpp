@@ -2,6 +2,9 @@
 // expiry of the experts of a node that stopped declaring.
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <thread>
+
 #include <caf/all.hpp>
 
 #include "actors/dht/declarer.hpp"
@@ -146,5 +149,70 @@ TEST_F(ExpertDirectoryTest, DeclarerRedeclaresEveryUpdatePeriod) {
   ASSERT_TRUE(eps);
   EXPECT_EQ((*eps)[0], node_a);
   EXPECT_EQ((*eps)[1], node_a);
+  caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+/// Polls the declarer until it completed `n` rounds (bounded: ~5 s).
+uint64_t wait_rounds(caf::actor_system& sys, const declarer_actor& d, uint64_t n) {
+  caf::scoped_actor self{sys};
+  uint64_t rounds = 0;
+  for (int i = 0; i < 250 && rounds < n; ++i) {
+    self->request(d, std::chrono::seconds{1}, stats_atom::value)
+      .receive([&](uint64_t r) { rounds = r; }, [](caf::error&) {});
+    if (rounds < n)
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  return rounds;
+}
+
+} // namespace
+
+// A uid that leaves the declarer's source (an expert stopped or given up)
+// is gone from the DHT after the next round, long before its declaration
+// would expire; declared again, it is back.
+TEST_F(ExpertDirectoryTest, DeclarerWithdrawsAUidThatLeftItsSourceAtOnce) {
+  auto mx = std::make_shared<std::mutex>();
+  auto uids = std::make_shared<std::vector<std::string>>(
+    std::vector<std::string>{"ffn.5.0", "ffn.5.1"});
+  declarer_config cfg;
+  cfg.uids_source = [mx, uids] {
+    std::lock_guard<std::mutex> guard{*mx};
+    return *uids;
+  };
+  cfg.expert_ep = node_a;
+  cfg.expiration_s = 600;
+  cfg.update_period_s = 3600; // only wakes drive the rounds below
+  cfg.clock = clock_.fn();
+  auto d = spawn_declarer(sys_, swarm_.peer(5), cfg);
+  ASSERT_EQ(wait_rounds(sys_, d, 1), 1u);
+  auto reader = swarm_.client_of(36);
+  auto eps = get_experts(reader, {"ffn.5.0", "ffn.5.1"});
+  ASSERT_TRUE(eps);
+  EXPECT_EQ((*eps)[1], node_a);
+  auto set = [&](std::vector<std::string> now) {
+    std::lock_guard<std::mutex> guard{*mx};
+    *uids = std::move(now);
+  };
+  set({"ffn.5.0"});
+  clock_.advance(1); // the withdrawal is newer than the declaration
+  caf::anon_send(d, wake_atom::value);
+  ASSERT_EQ(wait_rounds(sys_, d, 2), 2u);
+  eps = get_experts(reader, {"ffn.5.0", "ffn.5.1"});
+  ASSERT_TRUE(eps);
+  EXPECT_EQ((*eps)[0], node_a);
+  EXPECT_FALSE((*eps)[1].has_value()) << "ffn.5.1 is still declared after its withdrawal";
+  auto row = get_active_successors(reader, "ffn.5.");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->size(), 1u);
+  EXPECT_EQ(row->count(0), 1u);
+  set({"ffn.5.0", "ffn.5.1"});
+  clock_.advance(1); // the new declaration expires after the withdrawal
+  caf::anon_send(d, wake_atom::value);
+  ASSERT_EQ(wait_rounds(sys_, d, 3), 3u);
+  eps = get_experts(reader, {"ffn.5.1"});
+  ASSERT_TRUE(eps);
+  EXPECT_EQ((*eps)[0], node_a);
   caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
 }

@@ -214,8 +214,8 @@ TEST_F(DhtProcessTest, ColonyNodeDeclaresItsExpertsUnderItsEndpoint) {
   auto redeclared = [&] {
     auto log = node.err();
     size_t n = 0;
-    for (auto pos = log.find("event=declare experts=2 acks="); pos != std::string::npos;
-         pos = log.find("event=declare experts=2 acks=", pos + 1))
+    for (auto pos = log.find("event=declare experts=2 withdrawn=0 acks="); pos != std::string::npos;
+         pos = log.find("event=declare experts=2 withdrawn=0 acks=", pos + 1))
       ++n;
     return n >= 2;
   };

@@ -474,9 +474,10 @@ inline system_options test_system_options() {
 /// clients use another actor system, so every request crosses loopback TCP.
 class in_process_node {
 public:
-  explicit in_process_node(const node_config& cfg)
+  explicit in_process_node(const node_config& cfg, std::function<void()> on_change = {},
+                           expert_supervision sup = {})
     : sys_cfg_(test_system_options()), sys_(sys_cfg_) {
-    auto host = spawn_expert_host(sys_, cfg);
+    auto host = spawn_expert_host(sys_, cfg, std::move(on_change), std::move(sup));
     if (!host)
       throw std::runtime_error("spawn_expert_host: " + describe(host.error()));
     host_ = std::move(*host);

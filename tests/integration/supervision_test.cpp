@@ -9,6 +9,8 @@
 
 #include "integration_support.hpp"
 #include "log_capture.hpp"
+#include "nodes/node/node_manager.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 using namespace colony;
 using namespace colony::it;
@@ -129,4 +131,70 @@ TEST_F(SupervisionTest, RequestsQueuedBehindACrashGetAnErrorAtOnce) {
   if (!again)
     EXPECT_EQ(code_of(again.error()), errc::expert_restarting) << describe(again.error());
   EXPECT_FALSE(c.conns().lost(node.where()));
+}
+
+// Issue 15: once the experts supervisor gives a group up, its expert says
+// so (expert_unavailable, with the reason and since when) instead of
+// "restarting" forever, leaves the node's declarations at once, is a
+// failed row of the node's status, and ctl spawn's path brings it back.
+TEST_F(SupervisionTest, AGivenUpExpertIsUnavailableWithdrawnFailedAndCanBeSpawnedAgain) {
+  temp_dir dir;
+  expert_supervision sup;
+  sup.group.max_restarts = 0; // the first crash escalates the group ...
+  sup.group.backoff.initial_ms = 0;
+  sup.top.max_restarts = 0;   // ... and the experts supervisor gives it up
+  auto changes = std::make_shared<std::atomic<int>>(0);
+  in_process_node node{parse_or_throw(node_yaml(dir.path())), [changes] { ++*changes; }, sup};
+  client c;
+  auto poison = c.expert(node.where(), "poison.0.0", std::chrono::seconds{10});
+  auto healthy = c.expert(node.where(), "ffn.1.0", std::chrono::seconds{10});
+  auto& registry = *node.host().registry;
+  auto x = seeded_randn({3, 4}, 1);
+  ASSERT_TRUE(poison.forward(blobs({x})));
+  auto changes_before = changes->load();
+  EXPECT_FALSE(poison.forward(blobs({x * 1e7})));
+  ASSERT_TRUE(eventually([&] { return registry.unavailable("poison.0.0"); }));
+  EXPECT_EQ(sink->count("event=gave_up", "child=poison.0 "), 1u)
+    << ::testing::PrintToString(sink->lines());
+  EXPECT_GT(changes->load(), changes_before) << "the node was not told to re-declare";
+  // Every request, and info, gets the distinct code with reason and time.
+  for (int i = 0; i < 20; ++i) {
+    auto r = poison.forward(blobs({x}));
+    ASSERT_FALSE(r);
+    ASSERT_EQ(code_of(r.error()), errc::expert_unavailable) << describe(r.error());
+  }
+  auto info = poison.info();
+  ASSERT_FALSE(info);
+  EXPECT_EQ(code_of(info.error()), errc::expert_unavailable);
+  auto why = context_of(info.error());
+  EXPECT_NE(why.find("unavailable since 20"), std::string::npos) << why;
+  EXPECT_NE(why.find("poisoned input"), std::string::npos) << why;
+  // Not declared any more; the other group is, and still serves.
+  auto declared = registry.declarable();
+  EXPECT_EQ(declared, std::vector<std::string>{"ffn.1.0"});
+  EXPECT_TRUE(healthy.forward(blobs({seeded_randn({2, 8}, 2)})));
+  // The node's status lists it failed under its group.
+  node_status status;
+  caf::scoped_actor self{node.system()};
+  self->request(experts_supervisor(node.host()), std::chrono::seconds{10},
+                supervision::which_atom::value)
+    .receive([&](std::vector<tree_entry>& tree) { status.tree = std::move(tree); },
+             [](caf::error& err) { FAIL() << describe(err); });
+  node::add_unavailable(status, registry);
+  auto row = std::find_if(status.tree.begin(), status.tree.end(), [](const tree_entry& e) {
+    return e.path == "experts/poison.0/poison.0.0";
+  });
+  ASSERT_NE(row, status.tree.end()) << ::testing::PrintToString(status.tree.size());
+  EXPECT_EQ(row->state, "failed");
+  EXPECT_NE(row->last_exit.find("poisoned input"), std::string::npos) << row->last_exit;
+  EXPECT_EQ(row->details.count("unavailable_since"), 1u);
+  // ctl spawn's path brings it back under a new group.
+  auto spec = group_spec_of(node.host(), "poison.0");
+  ASSERT_TRUE(spec) << describe(spec.error());
+  auto back = add_expert_group(node.system(), node.host(), "poison.0", 1, *spec);
+  ASSERT_TRUE(back) << describe(back.error());
+  EXPECT_EQ(*back, std::vector<std::string>{"poison.0.0"});
+  EXPECT_FALSE(registry.unavailable("poison.0.0"));
+  EXPECT_TRUE(poison.forward(blobs({x})));
+  EXPECT_EQ(registry.declarable(), (std::vector<std::string>{"ffn.1.0", "poison.0.0"}));
 }
