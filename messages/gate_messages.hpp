@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/error.hpp>
 #include <caf/meta/type_name.hpp>
 
 #include "messages/expert_messages.hpp"
@@ -61,16 +62,20 @@ typename Inspector::result_type inspect(Inspector& f, gate_forward_request& x) {
 }
 
 /// Outputs [B, k, ..., d_out] (zeros where a slot did not answer) and the
-/// routing that produced them.
+/// routing that produced them. `failure` is set when the call failed after
+/// its requests were sent (too_few_experts): outputs and routing are then
+/// empty, and `stats` still counts what was asked and answered.
 struct gate_forward_reply {
   tensor_blob outputs;
   gate_routing routing;
   gate_call_stats stats;
+  caf::error failure;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gate_forward_reply& x) {
-  return f(caf::meta::type_name("gate_forward_reply"), x.outputs, x.routing, x.stats);
+  return f(caf::meta::type_name("gate_forward_reply"), x.outputs, x.routing, x.stats,
+           x.failure);
 }
 
 /// Gradients [B, k, ..., d_out] w.r.t. a forward's outputs (already scaled

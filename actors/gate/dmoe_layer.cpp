@@ -165,7 +165,9 @@ gate_forward_reply dmoe_layerImpl::call_forward(const torch::Tensor& x,
   auto l = logits.detach().to(torch::kFloat32).contiguous();
   req.scores.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
   auto reply = ask<gate_forward_reply>(sys_, gate_->get(), std::move(req), cfg_.forward_timeout_s);
-  stats_.add(reply.stats, false);
+  stats_.add(reply.stats, false); // also when the call failed: its requests were sent
+  if (reply.failure)
+    fail(reply.failure);
   return reply;
 }
 

@@ -310,10 +310,14 @@ void finish_forward(gate_pointer self, std::shared_ptr<forward_ctx> ctx,
     if (ok >= cfg.k_min)
       continue;
     if (!cfg.allow_zero_outputs) {
-      ctx->rp.deliver(make_error(
+      // A reply, not an error: the caller still counts what was asked.
+      gate_forward_reply failed;
+      failed.stats = std::move(reply.stats);
+      failed.failure = make_error(
         errc::too_few_experts, "sample " + std::to_string(b) + ": " + std::to_string(ok)
                                  + " of k_min=" + std::to_string(cfg.k_min)
-                                 + " experts answered within forward_timeout"));
+                                 + " experts answered within forward_timeout");
+      ctx->rp.deliver(std::move(failed));
       return;
     }
     for (uint32_t j = 0; j < r.k; ++j)

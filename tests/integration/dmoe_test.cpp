@@ -198,6 +198,11 @@ TEST_F(DmoeTest, SampleWithNoAnswersFollowsThePolicy) {
     EXPECT_NE(std::string{e.what()}.find("too_few_experts"), std::string::npos) << e.what();
     EXPECT_NE(std::string{e.what()}.find("0 of k_min=1"), std::string::npos) << e.what();
   }
+  // The failed call still counts its requests (progress lines of failed
+  // steps used to say experts_asked=0).
+  auto s = layer->take_stats();
+  EXPECT_GT(s.asked, 0u);
+  EXPECT_EQ(s.answered, 0u);
 }
 
 TEST_F(DmoeTest, MaskedSoftmaxIsFiniteForRowsWithoutAnswers) {

@@ -147,6 +147,7 @@ TEST_F(MessageRoundTrip, GateRequestsAndRepliesWithRouting) {
   gate_call_stats st{4, 3, 1, 0, 1, 2, {1.5f, 2.25f, 0.75f}};
   expect_round_trip(gate_forward_request{blob(binary_bytes()), {0.5f, -1.f, 3.f}});
   expect_round_trip(gate_forward_reply{blob(binary_bytes()), r, st});
+  expect_round_trip(gate_forward_reply{{}, {}, st, make_error(errc::too_few_experts, "s 0")});
   expect_round_trip(gate_backward_request{blob("x"), blob(binary_bytes()), r});
   expect_round_trip(gate_backward_reply{blob(binary_bytes()), {1, 0, 1, 0}, st});
 }
