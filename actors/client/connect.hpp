@@ -6,6 +6,7 @@
 // transport errors into colony::errc values that name the peer.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "messages/errc.hpp"
 #include "runtime/endpoint.hpp"
 
 namespace colony::net {
@@ -132,7 +134,11 @@ void connect_async(Self* self, const endpoint& ep, caf::timespan timeout,
       });
 }
 
-/// The blocking form of connect_async, for the CLI, tests and call_many.
+/// The blocking form of connect_async, for the CLI and tests. A peer that
+/// accepts but does not finish the handshake within `timeout` is
+/// errc::timeout ("no handshake from <what> <ep> within N ms"), what a CLI
+/// user asked a deadline for; the gate's connect_async keeps calling it
+/// unreachable, so that the node is skipped.
 template <class Handle>
 caf::expected<Handle> connect_blocking(caf::actor_system& sys, const endpoint& ep,
                                        caf::timespan timeout, const std::string& what) {
@@ -144,7 +150,16 @@ caf::expected<Handle> connect_blocking(caf::actor_system& sys, const endpoint& e
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
         result = handle_of<Handle>(sys, ep, what, std::move(ptr), ifs);
       },
-      [&](caf::error& err) { result = unreachable(what, ep, sys.render(err)); });
+      [&](caf::error& err) {
+        if (err == caf::sec::request_timeout)
+          result = make_error(
+            errc::timeout, "no handshake from " + what + " " + ep.to_string() + " within "
+                             + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                timeout).count())
+                             + " ms");
+        else
+          result = unreachable(what, ep, sys.render(err));
+      });
   return result;
 }
 

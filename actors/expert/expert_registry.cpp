@@ -20,7 +20,7 @@ std::string iso_utc(double unix_s) {
 void expert_registry::put(const std::string& uid, const expert_actor& handle) {
   {
     std::lock_guard<std::mutex> guard{mx_};
-    entries_[uid] = entry{handle, false, {}};
+    entries_[uid] = entry{handle, false, {}, false, {}, 0};
   }
   // Runs in the terminating actor's context, possibly after the registry
   // is gone.

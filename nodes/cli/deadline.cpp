@@ -42,7 +42,7 @@ void command_deadline::watch() {
     auto end = deadline_ + watchdog_grace;
     if (clock::now() >= end) {
       // The message the command itself would print on a timeout.
-      std::cerr << "colony: error: colony:timeout: " << what_ << " did not end within "
+      std::cerr << "colony: error: timeout: " << what_ << " did not end within "
                 << limit_.count() << " ms (--timeout-ms) + " << watchdog_grace.count()
                 << " ms" << std::endl;
       finish(2);

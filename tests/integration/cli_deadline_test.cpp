@@ -66,7 +66,7 @@ private:
 void expect_timeout_exit(const command_result& r, double timeout_ms) {
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("timeout"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("colony: error: timeout: "), std::string::npos) << r.err;
   EXPECT_LT(r.took_ms, timeout_ms + grace_ms + slack_ms) << r.err;
   std::cout << "exited after " << r.took_ms << " ms: " << r.err;
 }
