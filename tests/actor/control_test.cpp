@@ -24,6 +24,7 @@
 #include "messages/registry.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/system_config.hpp"
+#include "tests/actor/test_config.hpp"
 
 using namespace colony;
 using namespace std::chrono_literals;
@@ -32,12 +33,7 @@ namespace {
 
 const std::string good_token = "0123456789abcdef-good";
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_messages(*this);
-    set("scheduler.policy", caf::atom("testing"));
-  }
-};
+using actor_test::test_config;
 
 /// What the fake manager was asked.
 struct manager_log {
@@ -110,7 +106,7 @@ struct captured_log {
 };
 
 template <class T>
-struct outcome {
+struct reply_or_error {
   std::optional<T> reply;
   std::optional<caf::error> error;
 };
@@ -143,8 +139,8 @@ struct ControlTest : ::testing::Test {
   }
 
   template <class Reply, class Request>
-  std::shared_ptr<outcome<Reply>> ask(const control_actor& ctl, Request req) {
-    auto out = std::make_shared<outcome<Reply>>();
+  std::shared_ptr<reply_or_error<Reply>> ask(const control_actor& ctl, Request req) {
+    auto out = std::make_shared<reply_or_error<Reply>>();
     sys.spawn([=](caf::event_based_actor* self) {
       self->request(ctl, caf::infinite, req)
         .then([=](Reply& r) { out->reply = std::move(r); },
@@ -155,7 +151,7 @@ struct ControlTest : ::testing::Test {
   }
 
   template <class T>
-  static void expect_error(const outcome<T>& out, errc code, const std::string& part) {
+  static void expect_error(const reply_or_error<T>& out, errc code, const std::string& part) {
     ASSERT_TRUE(out.error.has_value()) << "got a reply";
     EXPECT_EQ(code_of(*out.error), code) << describe(*out.error);
     EXPECT_NE(context_of(*out.error).find(part), std::string::npos) << describe(*out.error);

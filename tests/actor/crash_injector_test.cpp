@@ -13,18 +13,14 @@
 #include "messages/errc.hpp"
 #include "messages/registry.hpp"
 #include "runtime/supervision/crash_injector.hpp"
+#include "tests/actor/test_config.hpp"
 
 using namespace colony;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_messages(*this);
-    set("scheduler.policy", caf::atom("testing"));
-  }
-};
+using actor_test::test_config;
 
 /// Virtual seconds at which one victim received an injected exit.
 using kill_log = std::vector<double>;

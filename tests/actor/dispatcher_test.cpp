@@ -9,17 +9,13 @@
 
 #include "actors/expert/expert_actor.hpp"
 #include "messages/registry.hpp"
+#include "tests/actor/test_config.hpp"
 
 using namespace colony;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_messages(*this);
-    set("scheduler.policy", caf::atom("testing"));
-  }
-};
+using actor_test::test_config;
 
 using grant_log = std::shared_ptr<std::vector<std::pair<int, uint8_t>>>;
 

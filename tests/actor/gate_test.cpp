@@ -20,18 +20,14 @@
 #include "messages/registry.hpp"
 #include "messages/wire/torch_tensor.hpp"
 #include "runtime/logging.hpp"
+#include "tests/actor/test_config.hpp"
 
 using namespace colony;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_messages(*this);
-    set("scheduler.policy", caf::atom("testing"));
-  }
-};
+using actor_test::test_config;
 
 /// A DHT peer that answers gets from a fixed map and counts them.
 using dht_table = std::map<std::string, dht_get_result>;

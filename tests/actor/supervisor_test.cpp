@@ -21,6 +21,7 @@
 #include "messages/registry.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/supervision/supervisor.hpp"
+#include "tests/actor/test_config.hpp"
 
 using namespace colony;
 using namespace colony::supervision;
@@ -32,12 +33,7 @@ using t_crash_atom = caf::atom_constant<caf::atom("tcrash")>;
 using t_quit_atom = caf::atom_constant<caf::atom("tquit")>;
 using t_ping_atom = caf::atom_constant<caf::atom("tping")>;
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    register_messages(*this);
-    set("scheduler.policy", caf::atom("testing"));
-  }
-};
+using actor_test::test_config;
 
 /// What the children did, in order: "start:a", "exit:a", ...
 struct journal {

@@ -92,7 +92,12 @@ TEST_F(NodeProcessTest, BackwardUpdatesParametersLikeOneLocalSgdStep) {
   EXPECT_EQ(info->backward_samples, 6u);
 }
 
-TEST_F(NodeProcessTest, KilledNodeFailsNextCallWithinTimeoutAsUnreachable) {
+// Its own suite, so its own process: run after NodeProcessTest's shared
+// node and client (a second actor system in the same process), the kill
+// went unnoticed in 2 of 4 runs and the call timed out instead (alone, 4
+// of 4 passed). The cause is not known yet; a node's processes hold one
+// actor system each.
+TEST(NodeKillTest, KilledNodeFailsNextCallWithinTimeoutAsUnreachable) {
   temp_dir dir;
   write_file(dir.file("node.yaml"), ffn_node_yaml());
   node_process node{dir, dir.file("node.yaml"), "victim"};

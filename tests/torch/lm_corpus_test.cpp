@@ -18,13 +18,13 @@ namespace {
 using strings = std::vector<std::string>;
 
 /// A fresh temporary directory, removed at the end of the test.
-class temp_dir {
+class corpus_dir {
 public:
-  temp_dir() {
+  corpus_dir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "lm-corpus-XXXXXX").string();
     path_ = ::mkdtemp(tmpl.data());
   }
-  ~temp_dir() { std::filesystem::remove_all(path_); }
+  ~corpus_dir() { std::filesystem::remove_all(path_); }
   void write(const std::string& name, const std::string& text) const {
     std::ofstream{path_ + "/" + name, std::ios::binary} << text;
   }
@@ -66,7 +66,7 @@ TEST(LmCorpusTest, VocabularyKeepsMostFrequentWithTiesInByteOrder) {
 }
 
 TEST(LmCorpusTest, SplitsByFileAndCountsOnlyTrainingFiles) {
-  temp_dir d;
+  corpus_dir d;
   d.write("1990_a.txt", "the cat. the dog.");       // train: the cat . the dog . <eos>
   d.write("1991_b.txt", "zebra zebra zebra zebra"); // validation
   d.write("1992_c.txt", "the cat sat");             // train
@@ -96,7 +96,7 @@ TEST(LmCorpusTest, MissingOrEmptyDirectoryIsAnError) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(code_of(missing.error()), errc::io_failed);
   EXPECT_NE(context_of(missing.error()).find("/nonexistent/lm-corpus"), std::string::npos);
-  temp_dir d;
+  corpus_dir d;
   auto empty = load_corpus(d.path(), {});
   ASSERT_FALSE(empty);
   EXPECT_EQ(code_of(empty.error()), errc::bad_config);
@@ -104,7 +104,7 @@ TEST(LmCorpusTest, MissingOrEmptyDirectoryIsAnError) {
 }
 
 TEST(LmCorpusTest, SplitThatLeavesNoValidationFileIsAnError) {
-  temp_dir d;
+  corpus_dir d;
   d.write("a.txt", "one");
   corpus_options opts;
   opts.val_every = 2;

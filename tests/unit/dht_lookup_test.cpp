@@ -9,36 +9,15 @@
 
 #include "actors/dht/lookup.hpp"
 #include "actors/dht/routing_table.hpp"
+#include "tests/unit/dht_ids.hpp"
 
 using namespace colony::dht;
+using namespace colony::dht::test_ids;
 
 namespace {
 
 constexpr size_t k = 20;
 constexpr size_t alpha = 3;
-
-contact make_contact(const node_id& id) {
-  return {id, {"10.0.0.1", 4000}, 0};
-}
-
-std::vector<node_id> ids_of(const std::vector<contact>& xs) {
-  std::vector<node_id> result;
-  for (const auto& x : xs)
-    result.push_back(x.id);
-  return result;
-}
-
-/// The `n` ids of `ids` nearest to `target`, nearest first.
-std::vector<node_id> brute_force(std::vector<node_id> ids,
-                                 const node_id& target, size_t n) {
-  auto by_distance = [&](const node_id& a, const node_id& b) {
-    return nearer(target, a, b);
-  };
-  n = std::min(n, ids.size());
-  std::partial_sort(ids.begin(), ids.begin() + n, ids.end(), by_distance);
-  ids.resize(n);
-  return ids;
-}
 
 /// A simulated network as plain data: every node knows a random 5% of the
 /// others plus its own k nearest (what its bootstrap lookup would return).

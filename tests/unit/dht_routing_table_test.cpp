@@ -9,8 +9,10 @@
 #include <caf/binary_serializer.hpp>
 
 #include "actors/dht/routing_table.hpp"
+#include "tests/unit/dht_ids.hpp"
 
 using namespace colony::dht;
+using namespace colony::dht::test_ids;
 
 namespace {
 
@@ -22,33 +24,12 @@ node_id with_prefix(const std::string& bits, std::mt19937_64& rng) {
   return node_id::random_with_prefix(prefix, bits.size(), rng);
 }
 
-contact make_contact(const node_id& id) {
-  return {id, {"10.0.0.1", 4000}, 0};
-}
-
 /// All stored contacts, read through buckets().
 std::vector<node_id> stored_ids(const routing_table& table) {
   std::vector<node_id> result;
   for (const auto& b : table.buckets())
     for (const auto& c : b.contacts)
       result.push_back(c.id);
-  return result;
-}
-
-/// The `n` ids of `ids` nearest to `target`, nearest first.
-std::vector<node_id> brute_force(std::vector<node_id> ids,
-                                 const node_id& target, size_t n) {
-  std::sort(ids.begin(), ids.end(), [&](const node_id& a, const node_id& b) {
-    return nearer(target, a, b);
-  });
-  ids.resize(std::min(n, ids.size()));
-  return ids;
-}
-
-std::vector<node_id> ids_of(const std::vector<contact>& xs) {
-  std::vector<node_id> result;
-  for (const auto& x : xs)
-    result.push_back(x.id);
   return result;
 }
 
