@@ -84,5 +84,5 @@ caf::expected<built_module> make_module(const module_config& cfg,
 #define COLONY_SPEC_CONCAT(a, b) COLONY_SPEC_CONCAT2(a, b)
 /// Registers `factory` under `name` at load time.
 #define COLONY_REGISTER_EXPERT_SPEC(name, factory)                                  \
-  static const bool COLONY_SPEC_CONCAT(colony_spec_registered_, __LINE__)          \
+  static const bool COLONY_SPEC_CONCAT(colony_spec_registered_, __COUNTER__)       \
     = ::colony::expert::register_spec(name, factory)

@@ -17,6 +17,7 @@
 #include "actors/client/connect.hpp"
 #include "actors/control/protocol.hpp"
 #include "messages/errc.hpp"
+#include "nodes/cli/fail.hpp"
 #include "runtime/control_config.hpp"
 #include "runtime/endpoint.hpp"
 #include "runtime/expert_spec_wire.hpp"
@@ -30,11 +31,6 @@ constexpr auto poll_interval = std::chrono::milliseconds{500};
 
 /// Most pages read to find the last --lines lines (a page is <= 1000 lines).
 constexpr int max_pages = 10000;
-
-int fail(const std::string& what) {
-  std::cerr << "colony: error: " << what << "\n";
-  return 2;
-}
 
 /// A connected control port and the token to show it.
 struct session {

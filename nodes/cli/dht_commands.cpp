@@ -13,17 +13,13 @@
 #include "actors/dht/node_dht.hpp"
 #include "messages/errc.hpp"
 #include "nodes/cli/deadline.hpp"
+#include "nodes/cli/fail.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/ready_file.hpp"
 
 namespace colony::cli {
 
 namespace {
-
-int fail(const std::string& what) {
-  std::cerr << "colony: error: " << what << "\n";
-  return 2;
-}
 
 dht::peer_config client_config(const dht_options& opts) {
   dht::peer_config cfg;

@@ -7,16 +7,12 @@
 #include "messages/wire/tensor_codec.hpp"
 #include "nodes/cli/commands.hpp"
 #include "nodes/cli/deadline.hpp"
+#include "nodes/cli/fail.hpp"
 #include "nodes/cli/tensor_files.hpp"
 
 namespace colony::cli {
 
 namespace {
-
-int fail(const std::string& what) {
-  std::cerr << "colony: error: " << what << "\n";
-  return 2;
-}
 
 std::string schema_string(const tensor_schema& s) {
   return shape_string(s) + " " + s.dtype;

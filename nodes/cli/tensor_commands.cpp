@@ -7,16 +7,12 @@
 #include "messages/errc.hpp"
 #include "messages/wire/tensor_codec.hpp"
 #include "nodes/cli/commands.hpp"
+#include "nodes/cli/fail.hpp"
 #include "nodes/cli/tensor_files.hpp"
 
 namespace colony::cli {
 
 namespace {
-
-int fail(const std::string& what) {
-  std::cerr << "colony: error: " << what << "\n";
-  return 2;
-}
 
 caf::expected<std::string> read_binary(const std::string& path) {
   std::ifstream in{path, std::ios::binary};
