@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/setup.sh
-ctest --test-dir build --output-on-failure --timeout 600
+# Two tests at a time: most suites wait on sockets, timers and child
+# processes. The experiments' --quick runs are RUN_SERIAL (they measure
+# throughput and train under time limits), so they always run alone.
+ctest --test-dir build --output-on-failure --timeout 600 -j 2
