@@ -22,8 +22,7 @@ struct declarer_state {
   uint64_t rounds = 0;
   bool in_flight = false;
   bool again = false; ///< a wake came while a round was in flight
-  std::vector<std::string> uids; ///< of the round in flight
-  std::set<std::string> declared; ///< what the last rounds declared
+  std::vector<std::string> uids; ///< of the round in flight (or the last one)
   std::set<std::string> withdraw; ///< dropped from the source, to withdraw
   std::vector<std::string> withdrawing; ///< of the round in flight
 
@@ -44,14 +43,11 @@ struct declarer_state {
       again = true;
       return;
     }
+    auto previous = std::move(uids);
     uids = cfg.uids_source ? cfg.uids_source() : cfg.uids;
-    std::set<std::string> now_declared{uids.begin(), uids.end()};
-    for (auto& uid : declared)
-      if (now_declared.count(uid) == 0)
-        withdraw.insert(uid);
+    withdraw.insert(previous.begin(), previous.end());
     for (auto& uid : uids)
       withdraw.erase(uid);
-    declared = std::move(now_declared);
     withdrawing.assign(withdraw.begin(), withdraw.end());
     if (uids.empty() && withdrawing.empty())
       return;
