@@ -1,6 +1,9 @@
 #include "actors/gate/dmoe_layer.hpp"
 
+#include <cmath>
 #include <stdexcept>
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <caf/all.hpp>
 #include <torch/torch.h>
@@ -103,6 +106,7 @@ void dmoe_stats::add(const gate_call_stats& s, bool backward) {
   if (backward) {
     backward_asked += s.asked;
     backward_answered += s.answered;
+    backward_missing += s.short_samples;
   } else {
     asked += s.asked;
     answered += s.answered;
@@ -123,6 +127,7 @@ void dmoe_stats::merge(const dmoe_stats& o) {
   dht_rounds += o.dht_rounds;
   backward_asked += o.backward_asked;
   backward_answered += o.backward_answered;
+  backward_missing += o.backward_missing;
   latency_ms.insert(latency_ms.end(), o.latency_ms.begin(), o.latency_ms.end());
 }
 
@@ -135,8 +140,17 @@ dmoe_layerImpl::dmoe_layerImpl(caf::actor_system& sys, gate_config cfg, gate_act
 dmoe_layerImpl::dmoe_layerImpl(caf::actor_system& sys, gate_config cfg, gate_ref gate,
                                uint64_t seed)
   : sys_(sys), cfg_(std::move(cfg)), gate_(std::move(gate)) {
-  torch::manual_seed(seed);
   gating = register_module("gating", torch::nn::Linear(cfg_.input_dim, cfg_.grid_total()));
+  reset_linear(*gating, seed);
+}
+
+void reset_linear(torch::nn::LinearImpl& linear, uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  auto bound = 1.0 / std::sqrt(static_cast<double>(linear.weight.size(1)));
+  torch::NoGradGuard no_grad;
+  linear.weight.uniform_(-bound, bound, gen);
+  if (linear.bias.defined())
+    linear.bias.uniform_(-bound, bound, gen);
 }
 
 torch::Tensor dmoe_layerImpl::gating_logits(const torch::Tensor& x) {
@@ -165,7 +179,10 @@ gate_forward_reply dmoe_layerImpl::call_forward(const torch::Tensor& x,
   auto l = logits.detach().to(torch::kFloat32).contiguous();
   req.scores.assign(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
   auto reply = ask<gate_forward_reply>(sys_, gate_->get(), std::move(req), cfg_.forward_timeout_s);
-  stats_.add(reply.stats, false); // also when the call failed: its requests were sent
+  {
+    std::lock_guard<std::mutex> guard{stats_mx_};
+    stats_.add(reply.stats, false); // also when the call failed: its requests were sent
+  }
   if (reply.failure)
     fail(reply.failure);
   return reply;
@@ -178,7 +195,10 @@ torch::Tensor dmoe_layerImpl::call_backward(const torch::Tensor& x, const torch:
   req.grad_outputs = blob_of(grad_y);
   req.routing = std::move(routing);
   auto reply = ask<gate_backward_reply>(sys_, gate_->get(), std::move(req), cfg_.backward_timeout_s);
-  stats_.add(reply.stats, true);
+  {
+    std::lock_guard<std::mutex> guard{stats_mx_};
+    stats_.add(reply.stats, true);
+  }
   return tensor_of(std::move(reply.grad_input.bytes));
 }
 
@@ -214,6 +234,7 @@ torch::Tensor dmoe_layerImpl::forward(torch::Tensor x) {
 }
 
 dmoe_stats dmoe_layerImpl::take_stats() {
+  std::lock_guard<std::mutex> guard{stats_mx_};
   auto s = std::move(stats_);
   stats_ = dmoe_stats{};
   return s;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include <caf/actor_system.hpp>
 #include <torch/nn/module.h>
@@ -30,6 +31,7 @@ struct dmoe_stats {
   uint64_t dht_rounds = 0;
   uint64_t backward_asked = 0;
   uint64_t backward_answered = 0;
+  uint64_t backward_missing = 0; ///< rows whose input gradient came from no expert
   std::vector<float> latency_ms;
 
   void add(const gate_call_stats& s, bool backward);
@@ -38,7 +40,8 @@ struct dmoe_stats {
 
 class dmoe_layerImpl : public torch::nn::Module {
 public:
-  /// `gate` serves this layer's grid; `seed` initializes the gating network.
+  /// `gate` serves this layer's grid; `seed` initializes the gating network
+  /// (from a generator of its own: torch's global one is left alone).
   dmoe_layerImpl(caf::actor_system& sys, gate_config cfg, gate_actor gate, uint64_t seed);
 
   /// The same over a gate that its supervisor may replace (trainer hosts).
@@ -71,10 +74,15 @@ private:
   caf::actor_system& sys_;
   gate_config cfg_;
   gate_ref gate_;
+  std::mutex stats_mx_; ///< forward and backward may run on different threads
   dmoe_stats stats_;
 };
 
 TORCH_MODULE(dmoe_layer);
+
+/// Re-initializes `linear` as torch's default does (weight and bias
+/// uniform in +-1/sqrt(in_features)) from a generator seeded with `seed`.
+void reset_linear(torch::nn::LinearImpl& linear, uint64_t seed);
 
 /// Softmax over the slots that answered (mask 1), zero elsewhere and for
 /// rows where none answered; finite for any finite scores.

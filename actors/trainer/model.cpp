@@ -106,7 +106,8 @@ torch::Tensor fixed_experts_layerImpl::call_backward(const torch::Tensor& x,
 }
 
 modelImpl::modelImpl(const std::vector<layer_spec>& specs, const model_deps& deps, uint64_t seed) {
-  torch::manual_seed(seed);
+  // Each layer from a generator of its own (torch's global one is left
+  // alone: trainers and restarts build models concurrently).
   size_t dmoe_index = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
     auto& s = specs[i];
@@ -115,6 +116,7 @@ modelImpl::modelImpl(const std::vector<layer_spec>& specs, const model_deps& dep
     l.type = s.type;
     if (s.type == "linear") {
       auto m = register_module(name, torch::nn::Linear(s.in, s.out));
+      gate::reset_linear(*m, seed * 1000003 + i);
       l.run = [m](const torch::Tensor& x) { return m->forward(x); };
     } else if (s.type == "layernorm") {
       auto m = register_module(name, torch::nn::LayerNorm(torch::nn::LayerNormOptions({s.dim})));

@@ -1,7 +1,6 @@
 #include "actors/trainer/trainer_actor.hpp"
 
 #include <algorithm>
-#include <filesystem>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -25,115 +24,52 @@ double percentile(std::vector<float> xs, double q) {
   return xs[i];
 }
 
-/// The torch side of a trainer; touched only by its pool jobs, one at a time.
+/// One chain: a replica of the model and its own batch sampler; touched
+/// only by its pool job, one at a time.
+struct chain {
+  model replica{nullptr};
+  std::unique_ptr<batch_sampler> sampler;
+  std::shared_future<void> last_submit; ///< its previous gradient, until applied
+};
+
+/// The torch side of a trainer: its chains.
 struct trainer_core {
   trainer_setup setup;
-  std::unique_ptr<torch::optim::Adam> opt;
-  std::unique_ptr<batch_sampler> sampler;
-  uint64_t step = 0;
+  std::vector<chain> chains;
 
-  std::string checkpoint_path() const {
-    if (setup.cfg.checkpoint_dir.empty())
-      return {};
-    return setup.cfg.checkpoint_dir + "/trainer-" + std::to_string(setup.index) + ".pt";
-  }
-
-  void save() {
-    auto path = checkpoint_path();
-    if (path.empty())
-      return;
-    std::filesystem::create_directories(setup.cfg.checkpoint_dir);
-    torch::serialize::OutputArchive ar;
-    setup.net->save(ar);
-    torch::serialize::OutputArchive opt_ar;
-    opt->save(opt_ar);
-    ar.write("optimizer", opt_ar);
-    ar.write("step", torch::tensor(static_cast<int64_t>(step)));
-    auto tmp = path + ".tmp";
-    ar.save_to(tmp);
-    std::filesystem::rename(tmp, path); // atomic on one file system
-  }
-
-  void load() {
-    auto path = checkpoint_path();
-    if (path.empty() || !std::filesystem::exists(path))
-      return;
-    torch::serialize::InputArchive ar;
-    ar.load_from(path);
-    setup.net->load(ar);
-    torch::serialize::InputArchive opt_ar;
-    ar.read("optimizer", opt_ar);
-    opt->load(opt_ar);
-    torch::Tensor s;
-    ar.read("step", s);
-    step = static_cast<uint64_t>(s.item<int64_t>());
-  }
-
-  double evaluate() {
-    torch::NoGradGuard no_grad;
-    setup.net->eval();
-    auto n = setup.test.size();
-    if (setup.cfg.eval_samples > 0)
-      n = std::min<int64_t>(n, static_cast<int64_t>(setup.cfg.eval_samples));
-    int64_t correct = 0, seen = 0;
-    for (int64_t i = 0; i < n; i += setup.cfg.eval_batch) {
-      auto len = std::min<int64_t>(setup.cfg.eval_batch, n - i);
-      auto x = setup.test.x.narrow(0, i, len);
-      auto y = setup.test.y.narrow(0, i, len);
-      auto logits = setup.net->forward(x);
-      correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-      seen += len;
-    }
-    setup.net->train();
-    setup.net->take_stats(); // evaluation traffic is not training traffic
-    return seen ? static_cast<double>(correct) / static_cast<double>(seen) : -1;
-  }
-
-  step_report train_step() {
+  /// One micro-batch on chain `c` against the model's newest version.
+  step_report run(uint32_t c) {
+    auto& ch = chains[c];
+    auto& owner = *setup.owner;
     step_report r;
-    r.step = ++step;
+    r.chain = c;
     try {
-      auto [x, y] = sampler->next();
-      auto loss = torch::nn::functional::cross_entropy(setup.net->forward(x), y);
-      opt->zero_grad();
+      r.version = owner.bind(*ch.replica);
+      auto [x, y] = ch.sampler->next();
+      auto loss = torch::nn::functional::cross_entropy(ch.replica->forward(x), y);
       loss.backward();
-      opt->step();
       r.loss = loss.item<double>();
       r.samples = static_cast<uint64_t>(x.size(0));
+      // At most one gradient per chain waits for the owner: memory stays
+      // bounded by the chains even when the owner falls behind.
+      if (ch.last_submit.valid()
+          && ch.last_submit.wait_for(std::chrono::seconds{60}) != std::future_status::ready)
+        throw std::runtime_error("the model's owner did not apply a gradient within 60 s");
+      ch.last_submit = owner.submit(shared_model::take_gradients(*ch.replica, r.version,
+                                                                 r.samples));
     } catch (const std::exception& e) {
-      opt->zero_grad();
+      ch.replica->zero_grad();
       r.failed = true;
       r.error = e.what();
     }
-    auto s = setup.net->take_stats();
+    auto s = ch.replica->take_stats();
     r.asked = s.asked + s.backward_asked;
     r.answered = s.answered + s.backward_answered;
     r.timeouts = s.timeouts;
     r.anomalies = s.anomalies;
     r.short_samples = s.short_samples;
+    r.lost_gradients = s.backward_missing;
     r.latency_ms = std::move(s.latency_ms);
-    return r;
-  }
-
-  /// One job: a step, then an evaluation / checkpoint when due.
-  step_report run(bool final) {
-    auto& cfg = setup.cfg;
-    step_report r;
-    if (!final)
-      r = train_step();
-    r.step = step;
-    r.final = final;
-    bool eval_due = final || (cfg.eval_every > 0 && step % cfg.eval_every == 0);
-    try {
-      if (eval_due)
-        r.accuracy = evaluate();
-      if (final || (cfg.checkpoint_every > 0 && step % cfg.checkpoint_every == 0))
-        save();
-    } catch (const std::exception& e) {
-      r.error = r.error.empty() ? e.what() : r.error;
-      if (final)
-        r.failed = true;
-    }
     return r;
   }
 };
@@ -145,6 +81,8 @@ struct trainer_state {
   bool running = false;
   bool stopping = false;
   bool finished = false;
+  uint64_t launched = 0;   ///< steps started (done + in flight)
+  uint32_t in_flight = 0;
   clock::time_point started, window_start;
   uint64_t window_samples = 0, window_failed = 0;
   double window_loss = 0;
@@ -156,10 +94,12 @@ struct trainer_state {
 
 using trainer_pointer = trainer_actor::stateful_pointer<trainer_state>;
 
-void post(trainer_pointer self, bool final) {
+void post(trainer_pointer self, uint32_t c) {
   auto core = self->state.core;
   auto me = caf::actor_cast<trainer_actor>(self);
-  core->setup.pool->post([core, me, final] { caf::anon_send(me, core->run(final)); });
+  ++self->state.launched;
+  ++self->state.in_flight;
+  core->setup.pool->post([core, me, c] { caf::anon_send(me, core->run(c)); });
 }
 
 /// One progress line over the steps since the last one.
@@ -168,43 +108,49 @@ void log_progress(trainer_pointer self, const step_report& r) {
   auto secs = std::chrono::duration<double>(clock::now() - st.window_start).count();
   st.log->info("trainer={} step={} loss={:.4f} samples_per_s={:.1f} experts_asked={} "
                "experts_answered={} p50_ms={:.2f} p95_ms={:.2f} timeouts={} anomalies={} "
-               "short_samples={} failed_steps={}",
-               st.summary.index, r.step,
+               "short_samples={} lost_gradients={} failed_steps={} version={}",
+               st.summary.index, st.summary.steps,
                st.window_steps ? st.window_loss / static_cast<double>(st.window_steps) : 0.0,
                secs > 0 ? static_cast<double>(st.window_samples) / secs : 0.0, st.window.asked,
                st.window.answered, percentile(st.window.latency_ms, 0.5),
                percentile(st.window.latency_ms, 0.95), st.window.timeouts, st.window.anomalies,
-               st.window.short_samples, st.summary.failed_steps);
+               st.window.short_samples, st.window.lost_gradients, st.summary.failed_steps,
+               r.version);
   st.window_start = clock::now();
   st.window_samples = st.window_steps = 0;
   st.window_loss = 0;
   st.window = step_report{};
 }
 
-void finish(trainer_pointer self, const step_report& r) {
+void finish(trainer_pointer self) {
   auto& st = self->state;
   st.finished = true;
-  st.summary.accuracy = r.accuracy;
   st.summary.seconds = std::chrono::duration<double>(clock::now() - st.started).count();
-  st.log->info("trainer={} event=finished steps={} failed_steps={} test_accuracy={:.4f} "
-               "seconds={:.1f}",
-               st.summary.index, st.summary.steps, st.summary.failed_steps, r.accuracy,
-               st.summary.seconds);
+  st.log->info("trainer={} event=finished steps={} failed_steps={} seconds={:.1f}",
+               st.summary.index, st.summary.steps, st.summary.failed_steps, st.summary.seconds);
   for (auto& w : st.waiters)
     w.deliver(st.summary);
   st.waiters.clear();
 }
 
+/// Launches chain `c`'s next step, or finishes when nothing is left.
+void next(trainer_pointer self, uint32_t c) {
+  auto& st = self->state;
+  if (!st.stopping && st.launched < st.core->setup.cfg.steps)
+    return post(self, c);
+  if (st.in_flight == 0 && !st.finished)
+    finish(self);
+}
+
 void on_report(trainer_pointer self, const step_report& r) {
   auto& st = self->state;
-  if (r.final)
-    return finish(self, r);
   auto& cfg = st.core->setup.cfg;
-  st.summary.steps = r.step;
+  --st.in_flight;
+  st.summary.steps = ++*st.core->setup.steps_done;
   if (r.failed) {
     ++st.summary.failed_steps;
-    st.log->warn("trainer={} step={} event=step_failed error=\"{}\"", st.summary.index, r.step,
-                 r.error);
+    st.log->warn("trainer={} step={} event=step_failed error=\"{}\"", st.summary.index,
+                 st.summary.steps, r.error);
   } else {
     st.summary.samples += r.samples;
     st.summary.last_loss = r.loss;
@@ -218,17 +164,15 @@ void on_report(trainer_pointer self, const step_report& r) {
   st.window.timeouts += r.timeouts;
   st.window.anomalies += r.anomalies;
   st.window.short_samples += r.short_samples;
+  st.window.lost_gradients += r.lost_gradients;
   // Bounded: the percentiles of a long window come from its first 100k.
   auto room = std::min(r.latency_ms.size(), max_window_latencies - std::min(
                                               max_window_latencies, st.window.latency_ms.size()));
   st.window.latency_ms.insert(st.window.latency_ms.end(), r.latency_ms.begin(),
                               r.latency_ms.begin() + static_cast<std::ptrdiff_t>(room));
-  if (r.accuracy >= 0)
-    st.log->info("trainer={} step={} test_accuracy={:.4f}", st.summary.index, r.step,
-                 r.accuracy);
-  if (r.step % cfg.log_every == 0)
+  if (st.summary.steps % cfg.log_every == 0)
     log_progress(self, r);
-  post(self, st.stopping || r.step >= cfg.steps);
+  next(self, r.chain);
 }
 
 } // namespace
@@ -236,27 +180,34 @@ void on_report(trainer_pointer self, const step_report& r) {
 trainer_actor spawn_trainer(caf::actor_system& sys, trainer_setup setup) {
   auto core = std::make_shared<trainer_core>();
   auto& cfg = setup.cfg;
-  core->opt = std::make_unique<torch::optim::Adam>(
-    setup.net->parameters(), torch::optim::AdamOptions(cfg.lr).weight_decay(cfg.weight_decay));
-  core->sampler = std::make_unique<batch_sampler>(setup.train, cfg.batch_size,
-                                                  cfg.seed + setup.index);
+  auto chains = std::max<uint32_t>(1, cfg.in_flight);
+  for (uint32_t c = 0; c < chains; ++c) {
+    chain ch;
+    ch.replica = setup.make_replica();
+    ch.sampler = std::make_unique<batch_sampler>(
+      setup.train, cfg.batch_size, cfg.seed + setup.index + uint64_t{1000003} * c);
+    core->chains.push_back(std::move(ch));
+  }
   core->setup = std::move(setup);
-  core->load();
   return sys.spawn([core](trainer_pointer self) -> trainer_actor::behavior_type {
     self->state.core = core;
     self->state.summary.index = core->setup.index;
+    self->state.launched = core->setup.steps_done->load();
     return {
       [=](run_atom) -> caf::result<trainer_summary> {
         auto& st = self->state;
         if (st.finished)
           return st.summary;
-        st.waiters.push_back(self->make_response_promise<trainer_summary>());
+        auto rp = self->make_response_promise<trainer_summary>();
+        st.waiters.push_back(rp);
         if (!st.running) {
           st.running = true;
           st.started = st.window_start = clock::now();
-          post(self, core->step >= core->setup.cfg.steps);
+          st.summary.steps = core->setup.steps_done->load();
+          for (uint32_t c = 0; c < core->chains.size(); ++c)
+            next(self, c);
         }
-        return st.waiters.back();
+        return rp;
       },
       [=](stop_atom) { self->state.stopping = true; },
       [=](step_report& r) { on_report(self, r); },

@@ -166,10 +166,20 @@ caf::error parse_faults(const YAML::Node& yaml, fault_config& f) {
 
 caf::error parse_root(const YAML::Node& yaml, trainer_config& c) {
   map_reader r{yaml, "trainers",
-               {"count", "batch_size", "steps", "seed", "threads", "lr", "weight_decay",
-                "log_every", "eval_every", "eval_batch", "eval_samples", "checkpoint_dir",
-                "checkpoint_every", "faults", "data", "model"}};
+               {"count", "in_flight", "batch_size", "steps", "seed", "threads", "optimizer",
+                "lr", "weight_decay", "clip_grad_norm", "accumulate", "max_staleness",
+                "on_stale", "staleness_scale", "log_every", "eval_every", "eval_batch",
+                "eval_samples", "eval_timeout", "checkpoint_dir", "checkpoint_every", "faults",
+                "data", "model"}};
   r.require("model").integer("count", 1, c.count, 4096u)
+    .integer("in_flight", 1, c.in_flight, 1024u)
+    .choice("optimizer", {"adam", "sgd"}, c.optimizer)
+    .real("clip_grad_norm", non_negative, c.clip_grad_norm)
+    .integer("accumulate", 1, c.accumulate, 1u << 16)
+    .integer("max_staleness", 0, c.max_staleness)
+    .choice("on_stale", {"drop", "scale"}, c.on_stale)
+    .boolean("staleness_scale", c.staleness_scale)
+    .real("eval_timeout", positive, c.eval_timeout)
     .integer("batch_size", 1, c.batch_size, 1u << 16)
     .integer("steps", 1, c.steps)
     .integer("seed", 0, c.seed)
@@ -184,6 +194,9 @@ caf::error parse_root(const YAML::Node& yaml, trainer_config& c) {
     .integer("checkpoint_every", 0, c.checkpoint_every);
   if (r.error())
     return r.error();
+  if (c.count * c.in_flight > 4096)
+    return bad("trainers.in_flight", "count x in_flight is " + std::to_string(c.count * c.in_flight)
+                                       + " chains, at most 4096");
   if (auto err = parse_data(yaml["data"], c.data))
     return err;
   if (auto err = parse_faults(yaml["faults"], c.faults))

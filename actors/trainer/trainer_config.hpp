@@ -44,25 +44,35 @@ struct data_config {
   uint64_t seed = 1;                  ///< synthetic teacher
 };
 
+/// A node's trainers train one model: its trainer-side parameters (local
+/// layers, gating networks) and optimizer are shared (shared_model.hpp).
 struct trainer_config {
   uint32_t count = 1;             ///< trainers on this node
-  uint32_t batch_size = 32;
-  uint64_t steps = 1000;          ///< per trainer
-  uint64_t seed = 0;              ///< trainer i uses seed + i
-  uint32_t threads = 0;           ///< torch threads running trainers; 0 = count
-  double lr = 1e-3;               ///< Adam on the local layers and gates
+  uint32_t in_flight = 1;         ///< micro-batches each trainer keeps in flight (chains)
+  uint32_t batch_size = 32;       ///< rows per micro-batch
+  uint64_t steps = 1000;          ///< micro-batches per trainer
+  uint64_t seed = 0;              ///< the model's initialization; samplers use seed + i
+  uint32_t threads = 0;           ///< pool threads running chains; 0 = count x in_flight
+  std::string optimizer = "adam"; ///< adam | sgd, on the trainer-side parameters
+  double lr = 1e-3;
   double weight_decay = 0;
-  uint64_t log_every = 100;       ///< progress line every N steps
-  uint64_t eval_every = 0;        ///< test accuracy every N steps; 0 = at the end only
+  double clip_grad_norm = 0;      ///< 0 = none
+  uint32_t accumulate = 1;        ///< micro-batches per optimizer step (their mean gradient)
+  uint64_t max_staleness = 0;     ///< versions a gradient may lag at apply time; 0 = unbounded
+  std::string on_stale = "drop";  ///< beyond max_staleness: drop | scale (by 1/(1+s))
+  bool staleness_scale = false;   ///< weight every gradient by 1/(1+staleness)
+  uint64_t log_every = 100;       ///< progress line every N steps (model line: N versions)
+  uint64_t eval_every = 0;        ///< model test accuracy every N versions; 0 = at the end only
   uint32_t eval_batch = 1000;
   uint64_t eval_samples = 0;      ///< test rows evaluated; 0 = all
-  std::string checkpoint_dir;     ///< empty = no checkpoints
-  uint64_t checkpoint_every = 0;  ///< steps; 0 = at the end only
+  double eval_timeout = 30;       ///< s: evaluation waits for all k_best experts this long
+  std::string checkpoint_dir;     ///< empty = no checkpoints (else model.pt in it)
+  uint64_t checkpoint_every = 0;  ///< versions; 0 = at the end only
   fault_config faults;            ///< on this node's expert calls
   data_config data;
   std::vector<layer_spec> model;
 
-  uint32_t pool_threads() const { return threads ? threads : count; }
+  uint32_t pool_threads() const { return threads ? threads : count * in_flight; }
   /// Features of the data's rows and its number of classes.
   int64_t input_features() const { return data.kind == "synthetic" ? data.features : 784; }
   int64_t num_classes() const { return data.kind == "synthetic" ? data.classes : 10; }

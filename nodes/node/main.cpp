@@ -122,7 +122,7 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
         int s = sigtimedwait(&signals, nullptr, &zero);
         return s > 0 ? (sig = s, true) : false;
       });
-      std::cout << "colony-node training done: " << colony::trainer::summarize(summaries)
+      std::cout << "colony-node training done: " << colony::trainer::summarize(summaries, (*th)->model_result())
                 << std::endl;
     }
   } else {

@@ -89,7 +89,9 @@ TEST(TrainerProcessTest, TwoTrainersAndTwoExpertNodesDriveTheLossDown) {
   }
   auto out = read_file(dir.file("t.stdout"));
   EXPECT_NE(out.find("failed_steps=0"), std::string::npos) << out;
-  // Checkpoints of local layers and gates were written atomically.
-  EXPECT_TRUE(std::filesystem::exists(dir.file("ckpt/trainer-0.pt")));
-  EXPECT_TRUE(std::filesystem::exists(dir.file("ckpt/trainer-1.pt")));
+  // One model: both trainers' 200 steps each updated it (accumulate 1).
+  EXPECT_NE(out.find("model_version=400 "), std::string::npos) << out;
+  // The model's checkpoint (local layers, gates, optimizer) was written atomically.
+  EXPECT_TRUE(std::filesystem::exists(dir.file("ckpt/model.pt")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("ckpt/model.pt.tmp")));
 }

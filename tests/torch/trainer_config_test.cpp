@@ -89,3 +89,27 @@ TEST(TrainerConfigTest, BadKeysAndValuesNameTheirPath) {
   expect_bad(with_model(good_layers, "faults: {drop_probability: 2}\n"),
              "trainers.faults.drop_probability");
 }
+
+TEST(TrainerConfigTest, TheOneModelKnobsParseAndSizeThePool) {
+  auto cfg = parse_trainer_config(with_model(good_layers,
+                                             "in_flight: 4\naccumulate: 8\nmax_staleness: 16\n"
+                                             "on_stale: scale\nstaleness_scale: true\n"
+                                             "optimizer: sgd\nclip_grad_norm: 1.5\n"));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->in_flight, 4u);
+  EXPECT_EQ(cfg->accumulate, 8u);
+  EXPECT_EQ(cfg->max_staleness, 16u);
+  EXPECT_EQ(cfg->on_stale, "scale");
+  EXPECT_TRUE(cfg->staleness_scale);
+  EXPECT_EQ(cfg->optimizer, "sgd");
+  EXPECT_DOUBLE_EQ(cfg->clip_grad_norm, 1.5);
+  EXPECT_EQ(cfg->pool_threads(), 8u); // a thread per chain: 2 trainers x 4
+}
+
+TEST(TrainerConfigTest, BadOneModelKnobsNameTheirKey) {
+  expect_bad(with_model(good_layers, "on_stale: ignore\n"), "trainers.on_stale");
+  expect_bad(with_model(good_layers, "optimizer: lion\n"), "trainers.optimizer");
+  expect_bad(with_model(good_layers, "in_flight: 0\n"), "trainers.in_flight");
+  expect_bad(with_model(good_layers, "accumulate: 0\n"), "trainers.accumulate");
+  expect_bad(with_model(good_layers, "in_flight: 3000\n"), "trainers.in_flight");
+}

@@ -4,8 +4,8 @@
 // trainer node (trainer-dmoe.yaml / trainer-dense.yaml) whose trainers
 // train on --dataset with the given expert-request delay and failure
 // fraction; all real processes over loopback. The trainer node's log is
-// followed as it runs (curve.hpp): each step at which every trainer has
-// evaluated becomes a CSV row and a progress line. At the end one stats
+// followed as it runs (curve.hpp): each evaluation of the node's one model
+// becomes a CSV row and a progress line. At the end one stats
 // row (final accuracy, samples/s, failed requests) is appended to --stats.
 // Every wait is bounded; children are SIGKILLed on every exit path.
 #include <cstdio>
@@ -151,7 +151,7 @@ int run(const options& o) {
     120000ms);
   if (!started)
     fail("the trainer node did not start its trainers: " + read_all(tlog));
-  cv::curve curve{o.trainers, o.batch};
+  cv::curve curve;
   auto since = [&](const log_line& l) { return ms_between(started->at, l.at) / 1000; };
   auto limit = steady::now() + std::chrono::milliseconds{static_cast<int64_t>(o.time_limit_s * 1000)};
   bool stopped = false;
@@ -160,13 +160,12 @@ int run(const options& o) {
     for (auto& l : follow.poll())
       for (auto& p : curve.feed(l.text, since(l))) {
         char row[256];
-        std::snprintf(row, sizeof row, "%s,%s,%llu,%llu,%.2f,%.4f,%.4f,%.4f,%.4f",
+        std::snprintf(row, sizeof row, "%s,%s,%llu,%llu,%.2f,%.4f,%.4f",
                       o.dataset.c_str(), o.condition.c_str(),
                       static_cast<unsigned long long>(p.step),
-                      static_cast<unsigned long long>(p.samples), p.wall_s, p.accuracy,
-                      p.accuracy_min, p.accuracy_max, p.loss);
-        append_csv(o.csv, "dataset,condition,step,trainer_samples_seen,wall_s,test_accuracy,"
-                          "test_accuracy_min,test_accuracy_max,loss", row);
+                      static_cast<unsigned long long>(p.samples), p.wall_s, p.accuracy, p.loss);
+        append_csv(o.csv, "dataset,condition,model_version,samples,wall_s,test_accuracy,loss",
+                   row);
         std::printf("convergence: dataset=%s condition=%s step=%llu samples=%llu wall_s=%.1f "
                     "test_accuracy=%.4f loss=%.4f\n", o.dataset.c_str(), o.condition.c_str(),
                     static_cast<unsigned long long>(p.step),
@@ -189,25 +188,21 @@ int run(const options& o) {
   for (auto& l : follow.poll())
     curve.feed(l.text, since(l));
   auto& t = curve.sums();
-  if (t.final_accuracy.size() != o.trainers)
+  if (t.finished != o.trainers || !t.final_accuracy)
     fail("the trainer node exited (status " + std::to_string(status) + ") with "
-        + std::to_string(t.final_accuracy.size()) + " of " + std::to_string(o.trainers)
-        + " trainers finished: " + tlog);
-  double acc = 0, lo = 1, hi = 0;
-  for (auto a : t.final_accuracy) {
-    acc += a / static_cast<double>(t.final_accuracy.size());
-    lo = std::min(lo, a);
-    hi = std::max(hi, a);
-  }
+        + std::to_string(t.finished) + " of " + std::to_string(o.trainers)
+        + " trainers finished" + (t.final_accuracy ? "" : " and no evaluation of the model")
+        + ": " + tlog);
+  double acc = *t.final_accuracy;
   auto out = read_all(tlog + ".out");
   auto steps_at = out.find(" steps=");
   uint64_t steps = steps_at == std::string::npos ? 0 : std::stoull(out.substr(steps_at + 7));
-  auto samples = (steps - std::min(steps, t.failed_steps)) * o.batch;
+  auto samples = t.final_samples;
   char row[512];
   std::snprintf(row, sizeof row,
-                "%s,%s,%s,%g,%g,%u,%u,%llu,%.4f,%.4f,%.4f,%.1f,%llu,%.1f,%llu,%llu,%.2f,%llu,%llu",
+                "%s,%s,%s,%g,%g,%u,%u,%llu,%.4f,%.1f,%llu,%.1f,%llu,%llu,%.2f,%llu,%llu",
                 o.dataset.c_str(), o.condition.c_str(), o.model.c_str(), o.delay_ms, o.fail,
-                o.trainers, o.batch, static_cast<unsigned long long>(steps), acc, lo, hi,
+                o.trainers, o.batch, static_cast<unsigned long long>(steps), acc,
                 t.finished_s, static_cast<unsigned long long>(samples),
                 t.finished_s > 0 ? samples / t.finished_s : 0.0,
                 static_cast<unsigned long long>(t.asked),
@@ -216,7 +211,7 @@ int run(const options& o) {
                 static_cast<unsigned long long>(t.short_samples),
                 static_cast<unsigned long long>(t.failed_steps));
   append_csv(o.stats, "dataset,condition,model,delay_ms,fail_fraction,trainers,batch,steps_total,"
-                      "final_accuracy,final_accuracy_min,final_accuracy_max,wall_s,samples,"
+                      "final_accuracy,wall_s,samples,"
                       "samples_per_s,requests,requests_failed,requests_failed_pct,"
                       "short_samples,failed_steps", row);
   std::printf("convergence: done dataset=%s condition=%s steps=%llu final_accuracy=%.4f "

@@ -1,11 +1,12 @@
 // Experiment 2's reading of a trainer node's log: the key=value lines of
-// actors/trainer/trainer_actor.cpp (per trainer: `step=S test_accuracy=A`
-// at each eval_every, the progress line `step=S loss=L ... experts_asked=Q
+// actors/trainer/ (the model's evaluation `model version=V samples=S
+// test_accuracy=A` at each eval_every and once at the end, each trainer's
+// progress line `trainer=T step=S loss=L ... experts_asked=Q
 // experts_answered=R ... failed_steps=F` at each log_every, and
-// `event=finished ... test_accuracy=A`) become one curve point per step S
-// at which every trainer has evaluated: mean test accuracy over the
-// trainers, the samples all of them have trained on, and when the last one
-// got there. Pure (no processes, no clock): fed line by line.
+// `trainer=T event=finished`) become one curve point per evaluation of the
+// node's one model: its version, the samples it was trained on, its test
+// accuracy, and the mean of the trainers' latest training losses. Pure (no
+// processes, no clock): fed line by line.
 #pragma once
 
 #include <algorithm>
@@ -33,64 +34,68 @@ inline std::optional<double> number_of(const std::string& line, const std::strin
 
 /// One point of the curve.
 struct point {
-  uint64_t step = 0;
-  uint64_t samples = 0;   ///< rows trained on, summed over trainers
-  double wall_s = 0;      ///< when the last trainer evaluated this step
-  double accuracy = 0;    ///< mean over the trainers
-  double accuracy_min = 1, accuracy_max = 0;
-  double loss = 0;        ///< mean training loss of the window ending here
+  uint64_t step = 0;      ///< the model's version
+  uint64_t samples = 0;   ///< rows the model was trained on
+  double wall_s = 0;      ///< when it was evaluated
+  double accuracy = 0;    ///< the model's test accuracy
+  double loss = 0;        ///< mean of the trainers' latest window losses
 };
 
 /// Totals of the progress lines (training traffic; evaluation excluded).
 struct totals {
   uint64_t asked = 0, answered = 0, timeouts = 0, short_samples = 0;
-  uint64_t failed_steps = 0;  ///< the last progress line's count, summed
-  std::vector<double> final_accuracy; ///< event=finished, one per trainer
-  double finished_s = 0;      ///< when the last trainer finished
+  uint64_t failed_steps = 0;     ///< the last progress line's count, summed
+  uint32_t finished = 0;         ///< trainers that logged event=finished
+  std::optional<double> final_accuracy; ///< the last evaluation of the model
+  uint64_t final_samples = 0;
+  double finished_s = 0;         ///< when the last trainer finished
 };
 
 class curve {
 public:
-  curve(uint32_t trainers, uint64_t batch) : trainers_(trainers), batch_(batch) {}
+  curve() = default;
 
   /// Feeds one log line seen `at_s` seconds after the start. Returns the
   /// points that this line completed (at most one).
   std::vector<point> feed(const std::string& line, double at_s) {
     std::vector<point> out;
+    if (line.find(" trainer ") == std::string::npos)
+      return out;
+    if (line.find(" model version=") != std::string::npos) {
+      auto a = number_of(line, "test_accuracy");
+      if (!a)
+        return out;
+      point p;
+      p.step = static_cast<uint64_t>(number_of(line, "version").value_or(0));
+      p.samples = static_cast<uint64_t>(number_of(line, "samples").value_or(0));
+      p.wall_s = at_s;
+      p.accuracy = *a;
+      for (auto& [who, l] : loss_)
+        p.loss += l / static_cast<double>(loss_.size());
+      totals_.final_accuracy = *a;
+      totals_.final_samples = p.samples;
+      out.push_back(p);
+      return out;
+    }
     auto t = number_of(line, "trainer");
-    if (!t || line.find(" trainer ") == std::string::npos)
+    if (!t)
       return out;
     auto who = static_cast<uint32_t>(*t);
     if (line.find("event=finished") != std::string::npos) {
-      if (auto a = number_of(line, "test_accuracy"))
-        totals_.final_accuracy.push_back(*a);
+      ++totals_.finished;
       totals_.finished_s = std::max(totals_.finished_s, at_s);
       return out;
     }
-    auto step = number_of(line, "step");
-    if (!step)
+    auto l = number_of(line, "loss");
+    auto asked = number_of(line, "experts_asked");
+    if (!l || !asked || !number_of(line, "step"))
       return out;
-    auto s = static_cast<uint64_t>(*step);
-    auto& p = pending_[s];
-    if (auto a = number_of(line, "test_accuracy")) {
-      p.acc[who] = *a;
-      p.last_s = std::max(p.last_s, at_s);
-    } else if (auto l = number_of(line, "loss"); l && number_of(line, "experts_asked")) {
-      p.loss[who] = *l;
-      auto failed = static_cast<uint64_t>(number_of(line, "failed_steps").value_or(0));
-      p.failed[who] = failed;
-      last_failed_[who] = failed;
-      totals_.asked += static_cast<uint64_t>(*number_of(line, "experts_asked"));
-      totals_.answered += static_cast<uint64_t>(number_of(line, "experts_answered").value_or(0));
-      totals_.timeouts += static_cast<uint64_t>(number_of(line, "timeouts").value_or(0));
-      totals_.short_samples += static_cast<uint64_t>(number_of(line, "short_samples").value_or(0));
-    } else {
-      return out;
-    }
-    if (p.acc.size() == trainers_ && p.loss.size() == trainers_) {
-      out.push_back(complete(s, p));
-      pending_.erase(s);
-    }
+    loss_[who] = *l;
+    last_failed_[who] = static_cast<uint64_t>(number_of(line, "failed_steps").value_or(0));
+    totals_.asked += static_cast<uint64_t>(*asked);
+    totals_.answered += static_cast<uint64_t>(number_of(line, "experts_answered").value_or(0));
+    totals_.timeouts += static_cast<uint64_t>(number_of(line, "timeouts").value_or(0));
+    totals_.short_samples += static_cast<uint64_t>(number_of(line, "short_samples").value_or(0));
     return out;
   }
 
@@ -102,34 +107,7 @@ public:
   }
 
 private:
-  struct partial {
-    std::map<uint32_t, double> acc, loss;
-    std::map<uint32_t, uint64_t> failed;
-    double last_s = 0;
-  };
-
-  point complete(uint64_t s, const partial& p) {
-    point r;
-    r.step = s;
-    r.wall_s = p.last_s;
-    double acc = 0, loss = 0;
-    for (auto& [who, a] : p.acc) {
-      acc += a;
-      r.accuracy_min = std::min(r.accuracy_min, a);
-      r.accuracy_max = std::max(r.accuracy_max, a);
-    }
-    for (auto& [who, l] : p.loss)
-      loss += l;
-    for (auto& [who, f] : p.failed)
-      r.samples += (s - std::min(s, f)) * batch_;
-    r.accuracy = acc / trainers_;
-    r.loss = loss / trainers_;
-    return r;
-  }
-
-  uint32_t trainers_;
-  uint64_t batch_;
-  std::map<uint64_t, partial> pending_;
+  std::map<uint32_t, double> loss_;
   std::map<uint32_t, uint64_t> last_failed_;
   totals totals_;
 };

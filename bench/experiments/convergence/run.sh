@@ -60,12 +60,12 @@ cat "$EXP_OUT/summary.md" | sed -n '/^| dataset/,/^$/p' >&2
 if [ "$QUICK" = 1 ]; then
   # Sanity checks: the loss falls in every run; the 0 ms run learns (> 0.5),
   # the faulty run is well above chance (> 0.3) and saw failed requests.
-  awk -F, 'NR > 1 { if (!($1 SUBSEP $2 in first)) first[$1 SUBSEP $2] = $9; last[$1 SUBSEP $2] = $9 }
+  awk -F, 'NR > 1 && $7 > 0 { if (!($1 SUBSEP $2 in first)) first[$1 SUBSEP $2] = $7; last[$1 SUBSEP $2] = $7 }
            END { for (k in first) { split(k, p, SUBSEP)
                    if (!(last[k] < first[k])) { printf "loss did not fall: %s %s %s -> %s\n", p[1], p[2], first[k], last[k]; bad = 1 } }
                  exit bad }' "$csv" >&2 || exp_die "sanity check failed: the loss did not fall"
   acc() { awk -F, -v c="$1" 'NR > 1 && $2 == c { print $9 }' "$stats"; }
-  failed="$(awk -F, 'NR > 1 && $2 == "100ms_10pct" { print $16 }' "$stats")"
+  failed="$(awk -F, 'NR > 1 && $2 == "100ms_10pct" { print $14 }' "$stats")"
   awk -v a="$(acc 0ms)" 'BEGIN { exit !(a > 0.5) }' \
     || exp_die "sanity check failed: the 0 ms run's final accuracy $(acc 0ms) is not above 0.5"
   awk -v a="$(acc 100ms_10pct)" 'BEGIN { exit !(a > 0.3) }' \
