@@ -75,7 +75,7 @@ sed -e "s/@BOOTSTRAP@/$bootstrap/g" -e "s|@CKPT@|$work/ckpt|g" deploy/configs/mn
 if [ -n "$steps" ]; then sed -i "s/^  steps: .*/  steps: $steps/" "$work/trainer.yaml"; fi
 start=$(date +%s)
 build/nodes/colony-node --config "$work/trainer.yaml" 2>&1 | tee "$work/trainer.log" \
-  | grep --line-buffered -E "step=|test_accuracy|training done|error" &
+  | grep --line-buffered -E "step=|model version|training done|error" &
 trainer_pid=$!
 if [ -n "$kill_at" ]; then
   ( sleep "$kill_at"

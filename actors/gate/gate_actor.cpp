@@ -11,6 +11,7 @@
 #include "actors/client/fanout.hpp"
 #include "actors/dht/async_get.hpp"
 #include "actors/dht/expert_directory.hpp"
+#include "actors/gate/latency_window.hpp"
 #include "actors/gate/lost_nodes.hpp"
 #include "actors/gate/tensor_rows.hpp"
 #include "messages/errc.hpp"
@@ -35,6 +36,7 @@ struct forward_ctx {
   std::unique_ptr<beam_search> search;
   time_point deadline;
   uint32_t dht_rounds = 0;
+  bool probe = false; ///< grace_auto: a forward that measures the answer times
 };
 
 /// The experts of one call (forward or backward) and their rows.
@@ -55,6 +57,9 @@ struct gate_state {
   /// connected or declared again (their experts stay in the DHT until their
   /// declarations expire).
   std::unique_ptr<lost_nodes> lost;
+  /// Answer times measured by probe forwards (grace_auto).
+  latency_window latencies;
+  uint64_t forwards = 0;
   static inline const char* name = "colony.gate";
 };
 
@@ -66,6 +71,54 @@ double now_s(gate_pointer self) {
 
 wire::compression wire_mode(const gate_config& cfg) {
   return cfg.float16_wire ? wire::compression::float16 : wire::compression::none;
+}
+
+/// The grace once every sample has k_min answers: configured, or learned
+/// from the answer times that probe forwards measured (grace_auto).
+double grace_s(gate_pointer self) {
+  auto& st = self->state;
+  auto& cfg = st.cfg;
+  if (!cfg.grace_auto || st.latencies.size() < cfg.grace_min_samples)
+    return cfg.timeout_after_k_min_s;
+  return std::clamp(cfg.grace_margin * st.latencies.quantile(cfg.grace_quantile) / 1000, 0.01,
+                    cfg.forward_timeout_s);
+}
+
+/// grace_auto learns only from probes: a forward that ends at the grace
+/// never sees the answers after it, so learning from every forward would
+/// ratchet the grace down. A probe waits grace_probe_factor x the grace
+/// (at most forward_timeout): every forward until grace_min_samples
+/// answers were measured, then one in grace_probe_every.
+bool is_probe(gate_pointer self) {
+  auto& st = self->state;
+  auto& cfg = st.cfg;
+  if (!cfg.grace_auto)
+    return false;
+  ++st.forwards;
+  return st.latencies.size() < cfg.grace_min_samples
+         || st.forwards % std::max<uint32_t>(1, cfg.grace_probe_every) == 0;
+}
+
+double probe_grace_s(gate_pointer self) {
+  auto& cfg = self->state.cfg;
+  return std::min(cfg.forward_timeout_s, cfg.grace_probe_factor * grace_s(self));
+}
+
+/// How long a backward may take: backward_timeout, or (grace_auto) a
+/// multiple of the measured answer times, so that a lost request costs a
+/// few round trips instead of the whole timeout.
+double backward_s(gate_pointer self) {
+  auto& st = self->state;
+  auto& cfg = st.cfg;
+  if (!cfg.grace_auto || st.latencies.size() < cfg.grace_min_samples)
+    return cfg.backward_timeout_s;
+  auto q = st.latencies.quantile(cfg.grace_quantile) / 1000;
+  return std::clamp(cfg.backward_deadline_factor * q, 0.1, cfg.backward_timeout_s);
+}
+
+void learn_latencies(gate_pointer self, const gate_call_stats& s) {
+  for (auto ms : s.latency_ms)
+    self->state.latencies.add(ms);
 }
 
 // -- forward -------------------------------------------------------------
@@ -303,6 +356,8 @@ void finish_forward(gate_pointer self, std::shared_ptr<forward_ctx> ctx,
   gate_forward_reply reply;
   reply.stats = count(*out, *check);
   reply.stats.dht_rounds = ctx->dht_rounds;
+  if (ctx->probe)
+    learn_latencies(self, reply.stats);
   for (uint32_t b = 0; b < r.batch; ++b) {
     size_t ok = 0;
     for (uint32_t j = 0; j < r.k; ++j)
@@ -349,8 +404,9 @@ void call_experts(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
     ctx->rp.deliver(calls.error());
     return;
   }
+  ctx->probe = is_probe(self);
   auto spec = make_spec(std::move(*calls), *plan, cfg.k_min, ctx->deadline,
-                        cfg.timeout_after_k_min_s);
+                        ctx->probe ? probe_grace_s(self) : grace_s(self));
   spec.reconnect_lost = false; // retry() reconnects, bounded
   auto check = std::make_shared<row_checker>(ctx->x, cfg.out_dim(), plan->rows,
                                              cfg.detect_anomalies, false);
@@ -421,6 +477,26 @@ caf::expected<call_plan> plan_backward(const gate_config& cfg, gate_routing rout
   return q;
 }
 
+/// Rows that asked some expert for a gradient and got none (their input
+/// gradient is zero).
+uint32_t rows_without_gradient(const call_plan& p, const std::vector<uint8_t>& slot_ok) {
+  auto k = p.routing.k;
+  std::vector<char> asked(p.routing.batch, 0);
+  for (auto& rows : p.rows)
+    for (auto b : rows)
+      asked[static_cast<size_t>(b)] = 1;
+  uint32_t missing = 0;
+  for (uint32_t b = 0; b < p.routing.batch; ++b) {
+    if (!asked[b])
+      continue;
+    uint32_t ok = 0;
+    for (uint32_t j = 0; j < k; ++j)
+      ok += slot_ok[size_t{b} * k + j];
+    missing += ok == 0;
+  }
+  return missing;
+}
+
 caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_request& req) {
   auto& cfg = self->state.cfg;
   auto x = decode_input(req.input, cfg.input_dim);
@@ -436,9 +512,9 @@ caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_re
   auto calls = make_calls(cfg, *p, *x, &*g);
   if (!calls)
     return calls.error();
-  auto deadline = self->clock().now() + seconds(cfg.backward_timeout_s);
-  auto spec = make_spec(std::move(*calls), *p, cfg.backward_k_min, deadline,
-                        cfg.timeout_after_k_min_s);
+  auto limit_s = backward_s(self);
+  auto deadline = self->clock().now() + seconds(limit_s);
+  auto spec = make_spec(std::move(*calls), *p, cfg.backward_k_min, deadline, grace_s(self));
   spec.reconnect_lost = false;
   auto check = std::make_shared<row_checker>(*x, cfg.out_dim(), p->rows, cfg.detect_anomalies,
                                              true);
@@ -448,7 +524,7 @@ caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_re
                           self->state.conns);
   auto rp = self->make_response_promise<gate_backward_reply>();
   auto xs = *x;
-  self->request(fan, seconds(cfg.backward_timeout_s + 1), run_atom::value)
+  self->request(fan, seconds(limit_s + 1), run_atom::value)
     .then(
       [=](done_atom) mutable {
         log_anomalies(self, *check);
@@ -457,6 +533,7 @@ caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_re
         reply.stats = count(*out, *check);
         reply.slot_ok.assign(p->routing.slot_ok.size(), 0);
         auto gx = sum_rows(xs, *check, p->rows, p->slots, *out, reply.slot_ok);
+        reply.stats.short_samples = rows_without_gradient(*p, reply.slot_ok);
         auto bytes = wire::encode_tensor(gx);
         if (!bytes) {
           rp.deliver(bytes.error());

@@ -18,6 +18,22 @@ struct gate_config {
   uint32_t beam_size = 0;           ///< beam of the search; 0 = k_best
   uint32_t k_min = 1;               ///< answers per sample before the forward may end
   double timeout_after_k_min_s = 0.5; ///< wait this long once every sample has k_min
+  /// `timeout_after_k_min: auto`: the grace is grace_margin x the
+  /// grace_quantile of the answer times that this gate's probe forwards measured (a probe waits
+  /// grace_probe_factor x the current grace, at most forward_timeout: every
+  /// forward until grace_min_samples answers were measured, then one in
+  /// grace_probe_every), timeout_after_k_min_s before that; so live
+  /// experts' answers are rarely abandoned at any latency. A backward then
+  /// ends by backward_deadline_factor x that quantile (within [0.1 s,
+  /// backward_timeout]) instead of waiting backward_timeout for a lost
+  /// request: a sample whose gradient came from no expert gets zeros.
+  bool grace_auto = false;
+  double grace_quantile = 0.95;
+  double grace_margin = 1.25;
+  uint32_t grace_min_samples = 8;
+  uint32_t grace_probe_every = 8;
+  double grace_probe_factor = 4;
+  double backward_deadline_factor = 4;
   double forward_timeout_s = 5;     ///< the whole forward: beam search + calls
   uint32_t backward_k_min = 1;      ///< answers per sample before backward may end
   double backward_timeout_s = 10;   ///< the whole backward

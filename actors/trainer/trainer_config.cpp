@@ -34,13 +34,16 @@ caf::error parse_dmoe(const YAML::Node& yaml, const std::string& path, layer_spe
                 "timeout_after_k_min", "forward_timeout", "backward_k_min", "backward_timeout",
                 "allow_zero_outputs", "detect_anomalies", "float16", "cache_expiry",
                 "negative_cache_expiry", "cache_size", "unreachable_skip", "residual"}};
+  auto grace = yaml["timeout_after_k_min"];
+  g.grace_auto = grace.IsDefined() && grace.IsScalar() && grace.Scalar() == "auto";
+  if (!g.grace_auto)
+    r.real("timeout_after_k_min", non_negative, g.timeout_after_k_min_s);
   r.require("prefix").require("dim").text("prefix", g.grid.prefix, true)
     .integer("dim", 1, g.input_dim, 1u << 20)
     .integer("output_dim", 0, g.output_dim, 1u << 20)
     .integer("k_best", 1, g.k_best, 1024)
     .integer("k_min", 1, g.k_min, 1024)
     .integer("beam_size", 0, g.beam_size, 4096)
-    .real("timeout_after_k_min", non_negative, g.timeout_after_k_min_s)
     .real("forward_timeout", positive, g.forward_timeout_s)
     .integer("backward_k_min", 1, g.backward_k_min, 1024)
     .real("backward_timeout", positive, g.backward_timeout_s)

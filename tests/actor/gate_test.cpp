@@ -57,7 +57,35 @@ dht::peer_actor::behavior_type fake_dht(dht::peer_actor::pointer,
 }
 
 /// How a fake expert answers a forward.
-enum class mode { scale, hang, nan, dead };
+enum class mode { scale, hang, nan, dead, late };
+
+/// How long a `late` fake waits before it answers (virtual time).
+constexpr auto late_by = std::chrono::milliseconds{300};
+
+/// Answers one forward as `scale` does, late_by after it arrived.
+using late_actor = caf::typed_actor<caf::replies_to<forward_request>::with<forward_reply>>;
+
+struct late_state {
+  std::optional<caf::typed_response_promise<forward_reply>> rp;
+  forward_reply reply;
+};
+
+late_actor::behavior_type late_replier(late_actor::stateful_pointer<late_state> self) {
+  return {
+    [=](forward_request& req) -> caf::result<forward_reply> {
+      auto x = *wire::decode_tensor(req.inputs.at(0).bytes);
+      auto y = x * (1.0 + (req.uid.back() - '0'));
+      self->state.reply = forward_reply{{tensor_blob{*wire::encode_tensor(y)}}};
+      self->state.rp = self->make_response_promise<forward_reply>();
+      return *self->state.rp;
+    },
+    caf::after(late_by) >> [=] {
+      if (self->state.rp)
+        self->state.rp->deliver(self->state.reply);
+      self->quit();
+    },
+  };
+}
 
 /// An expert server whose experts multiply by 1 + their last coordinate
 /// (or never answer, answer NaN, or fail as unreachable).
@@ -66,6 +94,8 @@ expert_server_actor::behavior_type fake_server(expert_server_actor::pointer self
     [=](forward_request& req) -> caf::result<forward_reply> {
       if (m == mode::hang)
         return self->make_response_promise<forward_reply>(); // never delivered
+      if (m == mode::late) // a one-shot replier answers late_by later
+        return self->delegate(self->system().spawn(late_replier), std::move(req));
       if (m == mode::dead) // what the client reports for a node that went away
         return make_error(errc::unreachable, "node gone");
       auto x = *wire::decode_tensor(req.inputs.at(0).bytes);
@@ -414,4 +444,54 @@ TEST_F(GateTest, FanoutFailsCallsToANodeWhoseProxyDiedAtOnce) {
   EXPECT_TRUE(conns->lost(slow));
   EXPECT_EQ(sup.count("event=node_down endpoint=" + slow.to_string()
                       + " reason=connection_lost"), 1u) << sup.text();
+}
+
+TEST_F(GateTest, AutoGraceWaitsForAnswersAtTheMeasuredLatency) {
+  auto g = config();
+  g.k_min = 1;
+  g.forward_timeout_s = 30;
+  g.timeout_after_k_min_s = 0.1; // until 8 answers were measured
+  g.grace_auto = true;
+  g.grace_probe_every = 1000;
+  auto gate = make_gate(g, mode::late);
+  // Probes (4 x 0.1 s grace) measure the fast (0 ms) and late (300 ms) answers.
+  for (int i = 0; i < 4; ++i) {
+    auto probe = forward(gate, torch::ones({2, 4}));
+    advance(late_by);
+    ASSERT_TRUE(probe->reply.has_value()) << i;
+    EXPECT_EQ(probe->reply->stats.answered, 2u) << i;
+  }
+  // Learned grace = the 95th percentile, 300 ms: the fixed 100 ms would
+  // have abandoned the late expert.
+  auto out = forward(gate, torch::ones({2, 4}));
+  advance(late_by - 10ms);
+  EXPECT_FALSE(out->done());
+  advance(10ms);
+  ASSERT_TRUE(out->reply.has_value());
+  EXPECT_EQ(out->reply->stats.answered, 2u);
+  EXPECT_EQ(out->reply->stats.timeouts, 0u);
+}
+
+TEST_F(GateTest, AutoGraceEndsAForwardWhoseExpertHangsAtTheMeasuredLatency) {
+  auto g = config();
+  g.k_min = 1;
+  g.forward_timeout_s = 30;
+  g.timeout_after_k_min_s = 5;
+  g.grace_auto = true;
+  g.grace_probe_every = 1000;
+  auto gate = make_gate(g, mode::hang);
+  // Probes wait 4 x 5 s = 20 s each; each measures one 0 ms answer.
+  for (int i = 0; i < 8; ++i) {
+    auto probe = forward(gate, torch::ones({1, 4}));
+    advance(19s);
+    EXPECT_FALSE(probe->done()) << i;
+    advance(1s);
+    ASSERT_TRUE(probe->reply.has_value()) << i;
+  }
+  // Measured latency 0 ms: the grace is its floor (10 ms), not 5 s.
+  auto out = forward(gate, torch::ones({1, 4}));
+  advance(10ms);
+  ASSERT_TRUE(out->reply.has_value());
+  EXPECT_EQ(out->reply->stats.answered, 1u);
+  EXPECT_EQ(out->reply->stats.timeouts, 1u);
 }

@@ -113,3 +113,17 @@ TEST(TrainerConfigTest, BadOneModelKnobsNameTheirKey) {
   expect_bad(with_model(good_layers, "accumulate: 0\n"), "trainers.accumulate");
   expect_bad(with_model(good_layers, "in_flight: 3000\n"), "trainers.in_flight");
 }
+
+TEST(TrainerConfigTest, TimeoutAfterKMinAutoTurnsOnTheAdaptiveGrace) {
+  auto layers = std::string{good_layers};
+  layers.replace(layers.find("timeout_after_k_min: 0.1"), 24, "timeout_after_k_min: auto");
+  auto cfg = parse_trainer_config(with_model(layers));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_TRUE(cfg->model[2].gate.grace_auto);
+  EXPECT_DOUBLE_EQ(cfg->model[2].gate.timeout_after_k_min_s, 0.5); // until it has measured
+  auto fixed = parse_trainer_config(with_model(good_layers));
+  ASSERT_TRUE(fixed);
+  EXPECT_FALSE(fixed->model[2].gate.grace_auto);
+  layers.replace(layers.find("timeout_after_k_min: auto"), 25, "timeout_after_k_min: soon");
+  expect_bad(with_model(layers), "timeout_after_k_min");
+}
