@@ -10,6 +10,11 @@
 //  3. Expert requests per training step: Colony's grouping (one request per
 //     chosen expert) vs one request per (sample, expert) pair.
 //  4. Peak resident memory of a trainer process with 64 and 256 trainers.
+//  5. One model under latency: the node's one model trained on the same
+//     number of samples at 0 ms and at 1000 ms mean delay + 10% of requests
+//     lost, with enough chains (trainers x in_flight) to hide the latency;
+//     samples/s and the model's test accuracy (whole test set, evaluation
+//     gates without faults), as ratios / differences of the same run.
 // Usage: dmoe [--quick] [--trainers N]   (default 512 trainers; --quick: 64)
 //        (dmoe --rss N EP1 EP2 is the child of part 4)
 #include <fstream>
@@ -126,6 +131,57 @@ run_result measure(caf::actor_system& sys, trainer::trainer_config cfg, dht::pee
   }
   r.samples_per_s = samples / elapsed();
   r.requests_per_step = r.steps ? static_cast<double>(requests) / r.steps : 0;
+  return r;
+}
+
+/// One model trained on `samples` rows (part 5).
+struct model_run {
+  double samples_per_s = 0, accuracy = -1, abandoned = 0;
+  uint64_t samples = 0, failed = 0, lost_gradients = 0;
+  trainer::model_summary model;
+};
+
+model_run train_model(caf::actor_system& sys, dht::peer_actor peer, uint32_t count,
+                      uint32_t in_flight, uint64_t samples, double delay_ms, double drop) {
+  auto cfg = trainers(count, "la", "lb");
+  cfg.in_flight = in_flight;
+  cfg.steps = samples / (uint64_t{count} * batch);
+  cfg.accumulate = 8;
+  cfg.staleness_scale = true;
+  cfg.data.test_size = 1024;
+  cfg.eval_samples = 0;
+  cfg.eval_batch = 256;
+  cfg.log_every = 1000000;
+  for (auto& l : cfg.model)
+    if (l.type == "dmoe") {
+      l.gate.grace_auto = true;
+      l.gate.forward_timeout_s = l.gate.backward_timeout_s = 10;
+    }
+  if (delay_ms > 0 || drop > 0) {
+    cfg.faults.delay = fault_config::delay_kind::exponential;
+    cfg.faults.delay_ms = delay_ms;
+    cfg.faults.drop_probability = drop;
+    cfg.faults.seed = 7;
+  }
+  auto host = trainer::trainer_host::make(sys, cfg, peer);
+  if (!host)
+    die(describe(host.error()));
+  auto summaries = (*host)->run();
+  model_run r;
+  double secs = 0;
+  uint64_t asked = 0, timeouts = 0;
+  for (auto& s : summaries) {
+    r.samples += s.samples;
+    r.failed += s.failed_steps;
+    r.lost_gradients += s.lost_gradients;
+    secs = std::max(secs, s.seconds);
+    asked += s.requests;
+    timeouts += s.timeouts;
+  }
+  r.abandoned = asked ? static_cast<double>(timeouts) / static_cast<double>(asked) : 0;
+  r.samples_per_s = secs > 0 ? static_cast<double>(r.samples) / secs : 0;
+  r.model = (*host)->model_result();
+  r.accuracy = r.model.test_accuracy;
   return r;
 }
 
@@ -302,6 +358,37 @@ int main(int argc, char** argv) {
     if (p)
       pclose(p);
   }
+
+  // 5. One model under latency: the same samples at 0 ms and 1000 ms + 10% lost.
+  uint64_t samples = quick ? 3 * 4096 : 10 * 4096;
+  uint32_t hide_trainers = 16, hide_in_flight = quick ? 16 : 24;
+  std::printf("\n5. one model under latency: %llu samples (%llu epochs of the synthetic task), "
+              "accumulate 8, staleness-scaled, adaptive grace\n",
+              static_cast<unsigned long long>(samples),
+              static_cast<unsigned long long>(samples / 4096));
+  auto z = train_model(sys, peer, 8, 1, samples, 0, 0);
+  auto m = train_model(sys, peer, 16, 4, samples, 100, 0.1);
+  auto h = train_model(sys, peer, hide_trainers, hide_in_flight, samples, 1000, 0.1);
+  auto row = [](const char* what, uint32_t chains, const model_run& r) {
+    std::printf("   %-20s chains %4u: %7.1f samples/s, test accuracy %.4f, version %llu, "
+                "staleness p50/p95 %u/%u, abandoned requests %.1f%%, lost gradients %llu, "
+                "failed steps %llu\n",
+                what, chains, r.samples_per_s, r.accuracy,
+                static_cast<unsigned long long>(r.model.version), r.model.staleness_p50,
+                r.model.staleness_p95, 100 * r.abandoned,
+                static_cast<unsigned long long>(r.lost_gradients),
+                static_cast<unsigned long long>(r.failed));
+  };
+  row("0 ms", 8, z);
+  row("100 ms + 10% lost", 64, m);
+  row("1000 ms + 10% lost", hide_trainers * hide_in_flight, h);
+  std::printf("   (abandoned: requests unanswered when their fan-out ended; the 10%% lost by "
+              "injection are among them)\n");
+  std::printf("   samples/s ratio %.2f (target >= 0.8); accuracy difference %+.2f points "
+              "(target within 1)\n",
+              z.samples_per_s > 0 ? h.samples_per_s / z.samples_per_s : 0.0,
+              100 * (h.accuracy - z.accuracy));
+
   stop(n0);
   stop(n1);
   stop_expert_host(*local);

@@ -159,6 +159,8 @@ void on_report(trainer_pointer self, const step_report& r) {
     st.window_samples += r.samples;
   }
   st.summary.requests += r.asked;
+  st.summary.timeouts += r.timeouts;
+  st.summary.lost_gradients += r.lost_gradients;
   st.window.asked += r.asked;
   st.window.answered += r.answered;
   st.window.timeouts += r.timeouts;

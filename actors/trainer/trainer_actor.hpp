@@ -41,12 +41,14 @@ struct trainer_summary {
   double last_loss = 0;
   double seconds = 0;
   uint64_t requests = 0; ///< expert requests sent (forward + backward)
+  uint64_t timeouts = 0; ///< of them unanswered when their fan-out ended
+  uint64_t lost_gradients = 0; ///< rows whose input gradient came from no expert
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, trainer_summary& x) {
   return f(caf::meta::type_name("trainer_summary"), x.index, x.steps, x.failed_steps,
-           x.samples, x.last_loss, x.seconds, x.requests);
+           x.samples, x.last_loss, x.seconds, x.requests, x.timeouts, x.lost_gradients);
 }
 
 /// What one pool job reports back (internal).
