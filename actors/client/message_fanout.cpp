@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/client/connect.hpp"
 #include "actors/client/fanout.hpp"
 #include "messages/errc.hpp"
 
@@ -65,6 +66,12 @@ void record(message_fanout_pointer self, size_t i, caf::error err) {
   if (st.finished || st.state->answered(i))
     return;
   bool ok = !err;
+  auto& name = st.spec.calls[i].name;
+  if (!ok && err == caf::sec::request_timeout)
+    err = make_error(errc::timeout, name + " did not answer within "
+                                      + ms_of(st.spec.deadline - st.start));
+  else if (!ok && net::is_connection_loss(err))
+    err = make_error(errc::unreachable, name + " unreachable (" + self->system().render(err) + ")");
   st.out->errors[i] = std::move(err);
   st.out->latency_ms[i]
     = std::chrono::duration<double, std::milli>(self->clock().now() - st.start).count();
