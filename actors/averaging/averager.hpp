@@ -61,12 +61,13 @@ struct average_result {
   uint64_t bytes_received = 0; ///< encoded means it received
   double seconds = 0;          ///< from the call to the result
   uint64_t round = 0;
+  uint32_t attempts = 0; ///< all-reduce attempts (1: no part was re-reduced)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, average_result& x) {
   return f(caf::meta::type_name("average_result"), x.tensors, x.group_size, x.delivered,
-           x.bytes_sent, x.bytes_received, x.seconds, x.round);
+           x.bytes_sent, x.bytes_received, x.seconds, x.round, x.attempts);
 }
 
 /// A peer's state as fetch_state() got it.

@@ -46,6 +46,19 @@ void put(averager_pointer self, const std::string& key, std::string value, doubl
           [done](caf::error& err) { done(std::move(err)); });
 }
 
+/// Refuses parked joins older than a follower waits for its group (their
+/// senders gave up: putting them into a group would make everyone wait).
+void expire_parked_joins(averager_pointer self) {
+  auto& st = self->state;
+  auto limit = seconds(st.cfg.join_window_s * 2 + 2);
+  auto now = clock::now();
+  auto old = std::partition(st.parked_joins.begin(), st.parked_joins.end(),
+                            [&](const parked<avg_join>& j) { return now - j.since < limit; });
+  for (auto i = old; i != st.parked_joins.end(); ++i)
+    i->promise.deliver(make_error(errc::timeout, "join waited too long at " + st.self_ep));
+  st.parked_joins.erase(old, st.parked_joins.end());
+}
+
 void refuse_parked_joins(averager_pointer self, const std::string& why) {
   for (auto& j : self->state.parked_joins)
     j.promise.deliver(make_error(errc::bad_request, why));
@@ -71,6 +84,7 @@ void lead(averager_pointer self) {
   auto& l = *st.local;
   l.phase = member_round::leading;
   l.leader.emplace(st.self_ep, st.cfg.run, l.layout_hash, st.cfg.group_size, st.cfg.min_group);
+  expire_parked_joins(self);
   for (auto& j : st.parked_joins) {
     if (auto err = l.leader->join(j.msg))
       j.promise.deliver(err);
@@ -238,6 +252,7 @@ void on_join(averager_pointer self, avg_join& j) {
   }
   if (l && l->phase != member_round::announcing)
     return static_cast<void>(rp.deliver(make_error(errc::bad_request, st.self_ep + " is not leading")));
+  expire_parked_joins(self);
   if (st.parked_joins.size() >= st.cfg.group_size)
     return static_cast<void>(rp.deliver(make_error(errc::bad_request, st.self_ep + " is busy")));
   st.parked_joins.push_back({j, rp});

@@ -101,6 +101,7 @@ void finish_local(averager_pointer self) {
   r.bytes_received = m.bytes_received;
   r.seconds = std::chrono::duration<double>(clock::now() - m.called).count();
   r.round = g.group.round;
+  r.attempts = m.reduce->attempt() + 1;
   m.promise.deliver(std::move(r));
   st.local.reset();
   refuse_parked_parts(self, "the round ended on " + st.self_ep);
@@ -116,7 +117,7 @@ void after_attempt(averager_pointer self, uint64_t round, std::vector<uint32_t> 
   if (!st.local || st.local->round != round)
     return;
   auto& m = *st.local;
-  caf::error first;
+  auto& first = m.first_error;
   for (size_t k = 0; k < parts.size(); ++k) {
     auto err = k < out->errors.size() ? out->errors[k] : make_error(errc::timeout, "no answer");
     auto& r = (*replies)[k];

@@ -30,6 +30,7 @@ template <class T>
 struct parked {
   T msg;
   caf::response_promise promise;
+  clock::time_point since = clock::now();
 };
 
 /// The reducer's view of a group (kept until the next group).
@@ -64,6 +65,7 @@ struct member_round {
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
   uint64_t round = 0;
+  caf::error first_error; ///< the first failed part of the round, for the caller
 };
 
 struct averager_state {

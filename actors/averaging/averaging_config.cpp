@@ -56,6 +56,11 @@ caf::expected<averaging_config> parse_averaging_config(const std::string& yaml_t
   return cfg;
 }
 
+bool due(const averaging_config& cfg, uint64_t steps, double elapsed_s) {
+  return (cfg.every_steps > 0 && steps >= cfg.every_steps)
+         || (cfg.every_s > 0 && elapsed_s >= cfg.every_s);
+}
+
 std::string group_key(const std::string& run) {
   return "avg." + run;
 }

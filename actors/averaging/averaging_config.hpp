@@ -48,6 +48,11 @@ caf::expected<averaging_config> parse_averaging_config(const std::string& yaml_t
 /// Checks the relations between fields (min_group <= group_size, ...).
 caf::error validate(const averaging_config& cfg, const std::string& path = "averaging");
 
+/// Whether a trainer should average now, `steps` local steps and
+/// `elapsed_s` seconds after its last average (either trigger; none when
+/// both are 0).
+bool due(const averaging_config& cfg, uint64_t steps, double elapsed_s);
+
 /// The DHT key under which the peers of `run` announce a round.
 std::string group_key(const std::string& run);
 

@@ -6,6 +6,7 @@
 //
 //   avg_peer DIR NAME INDEX [--bootstrap EP] [--die-after-group]
 //            [--hostile] [--set-state VERSION] [--fetch-state] [--idle]
+//            [--big] [--part-bytes N]
 #include <unistd.h>
 
 #include <chrono>
@@ -63,7 +64,8 @@ std::string render(const std::vector<named_tensor>& xs) {
 struct args {
   std::string dir, name, bootstrap;
   int index = 0;
-  bool die_after_group = false, hostile = false, fetch = false, idle = false;
+  bool die_after_group = false, hostile = false, fetch = false, idle = false, big = false;
+  uint64_t part_bytes = 0;
   long set_state = -1;
 };
 
@@ -86,6 +88,10 @@ args parse(int argc, char** argv) {
       a.fetch = true;
     else if (x == "--idle")
       a.idle = true;
+    else if (x == "--big")
+      a.big = true;
+    else if (x == "--part-bytes" && i + 1 < argc)
+      a.part_bytes = std::stoull(argv[++i]);
   }
   return a;
 }
@@ -100,12 +106,13 @@ std::string act(averager& avg, const args& a) {
     return "state version=" + std::to_string(s->version) + " from=" + s->from + "\n"
            + render(s->tensors);
   }
-  auto r = avg.average(testing::peer_tensors(a.index), 1.0);
+  auto r = avg.average(testing::peer_tensors(a.index, a.big), 1.0);
   if (!r)
     return "error " + describe(r.error()) + "\n";
   return "ok group=" + std::to_string(r->group_size) + " delivered="
          + std::to_string(r->delivered.size()) + " sent=" + std::to_string(r->bytes_sent)
-         + " received=" + std::to_string(r->bytes_received) + "\n" + render(r->tensors);
+         + " received=" + std::to_string(r->bytes_received)
+         + " attempts=" + std::to_string(r->attempts) + "\n" + render(r->tensors);
 }
 
 } // namespace
@@ -133,6 +140,8 @@ int main(int argc, char** argv) {
   ac.run = "test-run";
   ac.join_window_s = 2;
   ac.round_timeout_s = 20;
+  if (a.part_bytes > 0)
+    ac.max_part_bytes = a.part_bytes;
   averager_options opts;
   opts.corrupt_parts = a.hostile;
   if (a.die_after_group)
@@ -147,7 +156,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (a.set_state >= 0)
-    if (auto err = (*avg)->set_state(testing::peer_tensors(a.index),
+    if (auto err = (*avg)->set_state(testing::peer_tensors(a.index, a.big),
                                      static_cast<uint64_t>(a.set_state))) {
       std::fprintf(stderr, "set_state: %s\n", describe(err).c_str());
       return 1;

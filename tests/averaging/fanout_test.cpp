@@ -13,14 +13,14 @@
 using namespace colony;
 using namespace std::chrono_literals;
 
-namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
+struct avg_fanout_test_config : caf::actor_system_config {
+  avg_fanout_test_config() {
     register_messages(*this);
     set("scheduler.policy", caf::atom("testing"));
   }
 };
+
+namespace {
 
 caf::behavior doubler() {
   return {[](int x) { return 2 * x; }};
@@ -31,6 +31,8 @@ caf::behavior silent(caf::event_based_actor* self) {
   auto held = std::make_shared<std::vector<caf::response_promise>>();
   return {[=](int) { held->push_back(self->make_response_promise()); }};
 }
+
+} // namespace
 
 class MessageFanoutTest : public ::testing::Test {
 protected:
@@ -75,7 +77,7 @@ protected:
     sched.run();
   }
 
-  test_config cfg;
+  avg_fanout_test_config cfg;
   caf::actor_system sys;
   caf::scheduler::test_coordinator& sched
     = dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
@@ -84,8 +86,6 @@ protected:
   std::shared_ptr<bool> done = std::make_shared<bool>(false);
   std::vector<caf::actor> silents;
 };
-
-} // namespace
 
 TEST_F(MessageFanoutTest, CollectsTheRepliesOfAnyRequest) {
   auto a = sys.spawn(doubler);

@@ -70,6 +70,18 @@ TEST(AveragingConfigTest, NamesTheKeyOfABadValue) {
   EXPECT_FALSE(parse_averaging_config("run: [unclosed"));
 }
 
+TEST(AveragingConfigTest, DueByStepsOrSeconds) {
+  averaging_config cfg;
+  cfg.run = "x";
+  EXPECT_FALSE(due(cfg, 1000, 1000)); // both off
+  cfg.every_steps = 10;
+  EXPECT_FALSE(due(cfg, 9, 1000));
+  EXPECT_TRUE(due(cfg, 10, 0));
+  cfg.every_s = 5;
+  EXPECT_TRUE(due(cfg, 0, 5));
+  EXPECT_FALSE(due(cfg, 3, 4.9));
+}
+
 TEST(AveragingTensorsTest, FlattensSplitsAndRestores) {
   auto xs = two_tensors(1);
   auto l = layout_of(xs);
@@ -215,8 +227,6 @@ TEST(MatchmakingTest, LeaderFormsABoundedGroupOfTheSameLayout) {
   EXPECT_FALSE(check_group(odd, "c:1", 3));
 }
 
-namespace {
-
 class AveragingMessageRoundTrip : public ::testing::Test {
 protected:
   AveragingMessageRoundTrip() : sys_(cfg_) {}
@@ -237,8 +247,6 @@ protected:
   system_config cfg_;
   caf::actor_system sys_;
 };
-
-} // namespace
 
 TEST_F(AveragingMessageRoundTrip, EveryTypeSurvives) {
   std::string bin{"\0\x01\xff bytes", 9};
