@@ -21,5 +21,10 @@ using step_atom = caf::atom_constant<caf::atom("step")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using average_atom = caf::atom_constant<caf::atom("average")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
+using set_state_atom = caf::atom_constant<caf::atom("setstate")>;
+using look_atom = caf::atom_constant<caf::atom("look")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
 
 } // namespace colony

@@ -1,5 +1,6 @@
 #include "messages/registry.hpp"
 
+#include "messages/averaging_messages.hpp"
 #include "messages/control_messages.hpp"
 #include "messages/dht_messages.hpp"
 #include "messages/errc.hpp"
@@ -53,6 +54,12 @@ void register_messages(caf::actor_system_config& cfg) {
   cfg.add_message_type<ctl_status>("colony.ctl_status");
   cfg.add_message_type<ctl_logs>("colony.ctl_logs");
   cfg.add_message_type<ctl_log_lines>("colony.ctl_log_lines");
+  cfg.add_message_type<avg_join>("colony.avg_join");
+  cfg.add_message_type<avg_group>("colony.avg_group");
+  cfg.add_message_type<avg_part>("colony.avg_part");
+  cfg.add_message_type<avg_part_result>("colony.avg_part_result");
+  cfg.add_message_type<avg_state_request>("colony.avg_state_request");
+  cfg.add_message_type<avg_state_chunk>("colony.avg_state_chunk");
   cfg.add_error_category(errc_category,
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {
                            auto name = to_string(static_cast<errc>(code));

@@ -14,6 +14,13 @@
 // answers are handed over through a shared fanout_result that the caller
 // reads only after done_atom arrived. call_many() (remote_expert.hpp) is
 // the blocking wrapper over the same actor.
+//
+// The same end rule carries any other request (spawn_fanout over
+// message_call): each call brings its own type-erased send (the request,
+// its reply handler), the target actor is monitored so that its loss fails
+// the call at once as errc::unreachable, and deadline, quorum and grace
+// work as above. The averaging all-reduce (actors/averaging/) sends its
+// parts this way.
 #pragma once
 
 #include <chrono>
@@ -22,6 +29,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/event_based_actor.hpp>
 
 #include "actors/client/fanout_state.hpp"
 #include "actors/client/remote_expert.hpp"
@@ -63,5 +71,44 @@ struct fanout_result {
 caf::actor spawn_fanout(caf::actor_system& sys, node_connections& conns, fanout_spec spec,
                         std::shared_ptr<fanout_result> out,
                         std::shared_ptr<const void> keepalive = {});
+
+/// One call of a fan-out of any request: `send` issues the request from the
+/// fan-out actor with a timeout of `left` (the time to the deadline) and
+/// calls `done` once with its outcome (none = success; the reply itself is
+/// the caller's to keep, e.g. captured by `send`). `done` may be called at
+/// most once; later calls are ignored.
+struct message_call {
+  /// Monitored by the fan-out: its down_msg fails the call at once.
+  caf::actor target;
+  /// Names the target in errors: "averager 127.0.0.1:4000 part 2".
+  std::string name;
+  std::function<void(caf::event_based_actor* self, caf::timespan left,
+                     std::function<void(caf::error)> done)>
+    send;
+};
+
+/// What a fan-out of message_calls sends and when it ends (same rules as
+/// fanout_spec: all answered, quorum + grace, or the deadline).
+struct message_fanout_spec {
+  std::vector<message_call> calls;
+  fanout_state::time_point deadline;
+  std::chrono::nanoseconds grace{0};
+  fanout_state::quorum_fn quorum;
+};
+
+/// Per call: none when it succeeded, else why not (errc::timeout at the
+/// deadline, errc::unreachable when its target went down, or the error the
+/// call reported).
+struct message_fanout_result {
+  std::vector<caf::error> errors;
+  std::vector<double> latency_ms; ///< per call; -1 when unanswered
+  size_t answered = 0;
+  size_t succeeded = 0;
+};
+
+/// Spawns the actor of one fan-out of message_calls; driven like the other
+/// overload (run_atom -> done_atom, `out` filled by then).
+caf::actor spawn_fanout(caf::actor_system& sys, message_fanout_spec spec,
+                        std::shared_ptr<message_fanout_result> out);
 
 } // namespace colony
