@@ -2,7 +2,8 @@
 // peers average to the hand-computed mean; one SIGKILLed right after it got
 // its group leaves the other two with their mean; a joiner fetches the
 // state a peer holds; a peer sending parts of the wrong size is refused
-// while the others complete. Ordering is by files the peers write (ready,
+// while the others complete; peers whose tensors differ get clear errors.
+// Ordering is by files the peers write (ready,
 // group, result) and the test writes (go, stop); every wait is bounded.
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "tests/averaging/peer_tensors.hpp"
@@ -189,4 +191,22 @@ TEST_F(AveragingProcessTest, HostilePartIsRefusedAndTheRoundCompletes) {
   auto [header, tensors] = result("hostile");
   EXPECT_EQ(header.rfind("error bad_shape: 3 of 3 parts unreduced", 0), 0u) << header;
   EXPECT_NE(header.find("refused: want "), std::string::npos) << header;
+}
+
+TEST_F(AveragingProcessTest, MismatchedTensorsAreAClearErrorNotACrash) {
+  start("p0", 0);
+  start("odd", 1, {"--mismatch"});
+  touch("go");
+  // Whoever leads refuses the other's join (bad_shape) and then has too
+  // few members (timeout); both processes answer and live on.
+  std::set<std::string> outcomes;
+  for (auto name : {"p0", "odd"}) {
+    auto [header, tensors] = result(name);
+    outcomes.insert(header.substr(0, header.find(':')));
+    EXPECT_TRUE(tensors.empty()) << header;
+  }
+  EXPECT_EQ(outcomes, (std::set<std::string>{"error bad_shape", "error timeout"}));
+  touch("stop");
+  for (auto name : {"p0", "odd"})
+    EXPECT_EQ(procs_[name]->wait_exit(20s), 0) << name;
 }
