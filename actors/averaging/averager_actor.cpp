@@ -75,6 +75,8 @@ void close_group(averager_pointer self) {
   auto g = l.leader->close(st.rng(), parts);
   if (!g)
     return fail_local(self, g.error());
+  st.log->info("event=group_formed run={} round={} leader={} members={} parts={}", st.cfg.run,
+               g->round, st.self_ep, g->members.size(), g->parts);
   for (auto& p : l.join_promises)
     p.deliver(*g);
   l.join_promises.clear();
@@ -206,6 +208,8 @@ void fail_local(averager_pointer self, caf::error err) {
   auto& st = self->state;
   if (!st.local)
     return;
+  st.log->warn("event=round_failed run={} endpoint={} reason=\"{}\"", st.cfg.run, st.self_ep,
+               describe(err));
   for (auto& p : st.local->join_promises)
     p.deliver(err);
   st.local->promise.deliver(err);
