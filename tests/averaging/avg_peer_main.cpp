@@ -6,7 +6,7 @@
 //
 //   avg_peer DIR NAME INDEX [--bootstrap EP] [--die-after-group]
 //            [--hostile] [--set-state VERSION] [--fetch-state] [--idle]
-//            [--big] [--part-bytes N] [--mismatch]
+//            [--big] [--part-bytes N] [--mismatch] [--compression MODE]
 #include <unistd.h>
 
 #include <chrono>
@@ -67,6 +67,7 @@ struct args {
   bool die_after_group = false, hostile = false, fetch = false, idle = false, big = false,
        mismatch = false;
   uint64_t part_bytes = 0;
+  std::string compression = "none";
   long set_state = -1;
 };
 
@@ -93,6 +94,8 @@ args parse(int argc, char** argv) {
       a.mismatch = true;
     else if (x == "--big")
       a.big = true;
+    else if (x == "--compression" && i + 1 < argc)
+      a.compression = argv[++i];
     else if (x == "--part-bytes" && i + 1 < argc)
       a.part_bytes = std::stoull(argv[++i]);
   }
@@ -148,6 +151,10 @@ int main(int argc, char** argv) {
   ac.round_timeout_s = 20;
   if (a.part_bytes > 0)
     ac.max_part_bytes = a.part_bytes;
+  if (!wire::from_string(a.compression, ac.compression)) {
+    std::fprintf(stderr, "unknown compression %s\n", a.compression.c_str());
+    return 2;
+  }
   averager_options opts;
   opts.corrupt_parts = a.hostile;
   if (a.die_after_group)
