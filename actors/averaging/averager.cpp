@@ -60,6 +60,13 @@ averager::start(caf::actor_system& sys, averaging_config cfg, dht::peer_actor dh
                 averager_options opts) {
   if (auto err = validate(cfg))
     return err;
+  // A part (or state chunk) travels in one message: it must pass the guard.
+  if (cfg.max_part_bytes + 65536 > opts.guard.max_message_bytes)
+    return make_error(errc::bad_config, "averaging.max_part_bytes: "
+                                          + std::to_string(cfg.max_part_bytes)
+                                          + " does not fit the port guard's message limit of "
+                                          + std::to_string(opts.guard.max_message_bytes)
+                                          + " bytes (64 KiB kept for headers)");
   std::unique_ptr<averager> a{new averager(sys)};
   a->cfg_ = cfg;
   auto host = opts.host;

@@ -112,8 +112,8 @@ caf::actor spawn_averager_actor(caf::actor_system& sys, averaging_config cfg,
 class averager {
 public:
   /// Spawns the actor, publishes its front on opts.host:opts.port behind a
-  /// guard. errc::bad_config for an invalid cfg, io_failed when it cannot
-  /// listen.
+  /// guard. errc::bad_config for an invalid cfg (also a max_part_bytes the
+  /// guard's message limit would cut), io_failed when it cannot listen.
   static caf::expected<std::unique_ptr<averager>>
   start(caf::actor_system& sys, averaging_config cfg, dht::peer_actor dht,
         averager_options opts = {});

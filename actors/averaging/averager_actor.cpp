@@ -1,6 +1,8 @@
 // The averager actor: its dispatch table, matchmaking through the DHT, and
 // the state it holds for joiners. The all-reduce is in averager_round.cpp.
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "actors/averaging/averager_state.hpp"
@@ -73,6 +75,8 @@ void close_group(averager_pointer self) {
   auto g = l.leader->close(st.rng(), parts);
   if (!g)
     return fail_local(self, g.error());
+  st.log->info("event=group_formed run={} round={} leader={} members={} parts={}", st.cfg.run,
+               g->round, st.self_ep, g->members.size(), g->parts);
   for (auto& p : l.join_promises)
     p.deliver(*g);
   l.join_promises.clear();
@@ -156,7 +160,8 @@ caf::result<avg_state_chunk> serve_state(averager_pointer self, const avg_state_
     return make_error(errc::not_found, st.self_ep + " holds no state of run '" + r.run + "'");
   uint64_t chunk_bytes = st.cfg.max_part_bytes;
   uint64_t size = st.state_bytes.size();
-  auto chunks = static_cast<uint32_t>(std::max<uint64_t>(1, (size + chunk_bytes - 1) / chunk_bytes));
+  auto chunks
+    = static_cast<uint32_t>(std::max<uint64_t>(1, (size + chunk_bytes - 1) / chunk_bytes));
   if (r.chunk >= chunks)
     return make_error(errc::bad_request, "chunk " + std::to_string(r.chunk) + " of "
                                            + std::to_string(chunks));
@@ -203,6 +208,8 @@ void fail_local(averager_pointer self, caf::error err) {
   auto& st = self->state;
   if (!st.local)
     return;
+  st.log->warn("event=round_failed run={} endpoint={} reason=\"{}\"", st.cfg.run, st.self_ep,
+               describe(err));
   for (auto& p : st.local->join_promises)
     p.deliver(err);
   st.local->promise.deliver(err);
@@ -251,7 +258,8 @@ void on_join(averager_pointer self, avg_join& j) {
     return;
   }
   if (l && l->phase != member_round::announcing)
-    return static_cast<void>(rp.deliver(make_error(errc::bad_request, st.self_ep + " is not leading")));
+    return static_cast<void>(
+      rp.deliver(make_error(errc::bad_request, st.self_ep + " is not leading")));
   expire_parked_joins(self);
   if (st.parked_joins.size() >= st.cfg.group_size)
     return static_cast<void>(rp.deliver(make_error(errc::bad_request, st.self_ep + " is busy")));

@@ -81,6 +81,8 @@ void handle_part(averager_pointer self, avg_part& p, caf::response_promise rp) {
   auto err = values ? rs.add(p.sender, p.weight, *values) : values.error();
   if (err) {
     rs.drop(p.sender);
+    st.log->warn("event=part_refused round={} part={} attempt={} member={} reason=\"{}\"",
+                 g.group.round, p.part, p.attempt, p.sender, describe(err));
     rp.deliver(make_error(code_of(err), what + " refused: " + context_of(err)));
   } else {
     g.waiters[key].push_back(rp);
@@ -102,6 +104,9 @@ void finish_local(averager_pointer self) {
   r.seconds = std::chrono::duration<double>(clock::now() - m.called).count();
   r.round = g.group.round;
   r.attempts = m.reduce->attempt() + 1;
+  st.log->info("event=averaged run={} round={} group={} delivered={} attempts={} sent={} "
+               "received={} took_ms={}", st.cfg.run, r.round, r.group_size, r.delivered.size(),
+               r.attempts, r.bytes_sent, r.bytes_received, static_cast<int64_t>(r.seconds * 1000));
   m.promise.deliver(std::move(r));
   st.local.reset();
   refuse_parked_parts(self, "the round ended on " + st.self_ep);

@@ -20,6 +20,7 @@
 #include "actors/averaging/averager.hpp"
 #include "actors/averaging/matchmaking.hpp"
 #include "actors/averaging/reduce_state.hpp"
+#include "runtime/logging.hpp"
 
 namespace colony::averaging {
 
@@ -81,6 +82,7 @@ struct averager_state {
   std::optional<layout> state_layout;
   std::string state_bytes; ///< float32 bytes of the held state
   std::mt19937_64 rng{std::random_device{}()};
+  std::shared_ptr<spdlog::logger> log = log::get("averaging");
   static inline const char* name = "colony.averager";
 };
 

@@ -6,7 +6,7 @@
 //
 //   avg_peer DIR NAME INDEX [--bootstrap EP] [--die-after-group]
 //            [--hostile] [--set-state VERSION] [--fetch-state] [--idle]
-//            [--big] [--part-bytes N]
+//            [--big] [--part-bytes N] [--mismatch] [--compression MODE]
 #include <unistd.h>
 
 #include <chrono>
@@ -64,8 +64,10 @@ std::string render(const std::vector<named_tensor>& xs) {
 struct args {
   std::string dir, name, bootstrap;
   int index = 0;
-  bool die_after_group = false, hostile = false, fetch = false, idle = false, big = false;
+  bool die_after_group = false, hostile = false, fetch = false, idle = false, big = false,
+       mismatch = false;
   uint64_t part_bytes = 0;
+  std::string compression = "none";
   long set_state = -1;
 };
 
@@ -88,8 +90,12 @@ args parse(int argc, char** argv) {
       a.fetch = true;
     else if (x == "--idle")
       a.idle = true;
+    else if (x == "--mismatch")
+      a.mismatch = true;
     else if (x == "--big")
       a.big = true;
+    else if (x == "--compression" && i + 1 < argc)
+      a.compression = argv[++i];
     else if (x == "--part-bytes" && i + 1 < argc)
       a.part_bytes = std::stoull(argv[++i]);
   }
@@ -106,7 +112,10 @@ std::string act(averager& avg, const args& a) {
     return "state version=" + std::to_string(s->version) + " from=" + s->from + "\n"
            + render(s->tensors);
   }
-  auto r = avg.average(testing::peer_tensors(a.index, a.big), 1.0);
+  auto tensors = testing::peer_tensors(a.index, a.big);
+  if (a.mismatch)
+    tensors[1].shape = {2, 2}; // same values, another shape
+  auto r = avg.average(std::move(tensors), 1.0);
   if (!r)
     return "error " + describe(r.error()) + "\n";
   return "ok group=" + std::to_string(r->group_size) + " delivered="
@@ -142,6 +151,10 @@ int main(int argc, char** argv) {
   ac.round_timeout_s = 20;
   if (a.part_bytes > 0)
     ac.max_part_bytes = a.part_bytes;
+  if (!wire::from_string(a.compression, ac.compression)) {
+    std::fprintf(stderr, "unknown compression %s\n", a.compression.c_str());
+    return 2;
+  }
   averager_options opts;
   opts.corrupt_parts = a.hostile;
   if (a.die_after_group)

@@ -2,7 +2,8 @@
 // peers average to the hand-computed mean; one SIGKILLed right after it got
 // its group leaves the other two with their mean; a joiner fetches the
 // state a peer holds; a peer sending parts of the wrong size is refused
-// while the others complete. Ordering is by files the peers write (ready,
+// while the others complete; peers whose tensors differ get clear errors.
+// Ordering is by files the peers write (ready,
 // group, result) and the test writes (go, stop); every wait is bounded.
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "tests/averaging/peer_tensors.hpp"
@@ -60,13 +62,13 @@ tensor_lines mean_of(const std::vector<int>& indices, bool big = false) {
   return out;
 }
 
-void expect_near(const tensor_lines& got, const tensor_lines& want) {
+void expect_near(const tensor_lines& got, const tensor_lines& want, double tolerance = 1e-6) {
   ASSERT_EQ(got.size(), want.size());
   for (auto& [name, values] : want) {
     ASSERT_EQ(got.count(name), 1u) << name;
     ASSERT_EQ(got.at(name).size(), values.size()) << name;
     for (size_t k = 0; k < values.size(); ++k)
-      EXPECT_NEAR(got.at(name)[k], values[k], 1e-6) << name << "[" << k << "]";
+      EXPECT_NEAR(got.at(name)[k], values[k], tolerance) << name << "[" << k << "]";
   }
 }
 
@@ -140,6 +142,21 @@ TEST_F(AveragingProcessTest, ThreeProcessesAverageToTheMean) {
   }
 }
 
+TEST_F(AveragingProcessTest, ThreeProcessesAverageWithFloat16Parts) {
+  std::vector<std::string> half{"--compression", "float16"};
+  start("p0", 0, half);
+  start("p1", 1, half);
+  start("p2", 2, half);
+  touch("go");
+  auto want = mean_of({0, 1, 2});
+  for (auto name : {"p0", "p1", "p2"}) {
+    auto [header, tensors] = result(name);
+    EXPECT_EQ(header.rfind("ok group=3 delivered=3", 0), 0u) << name << ": " << header;
+    // two float16 roundings (part, mean) of values up to ~26: < 0.04
+    expect_near(tensors, want, 0.04);
+  }
+}
+
 TEST_F(AveragingProcessTest, TwoFinishWithTheirMeanWhenTheThirdIsKilledMidRound) {
   // Parts of 1 KiB: several parts per member, so several are orphaned.
   std::vector<std::string> big{"--big", "--part-bytes", "1024"};
@@ -189,4 +206,22 @@ TEST_F(AveragingProcessTest, HostilePartIsRefusedAndTheRoundCompletes) {
   auto [header, tensors] = result("hostile");
   EXPECT_EQ(header.rfind("error bad_shape: 3 of 3 parts unreduced", 0), 0u) << header;
   EXPECT_NE(header.find("refused: want "), std::string::npos) << header;
+}
+
+TEST_F(AveragingProcessTest, MismatchedTensorsAreAClearErrorNotACrash) {
+  start("p0", 0);
+  start("odd", 1, {"--mismatch"});
+  touch("go");
+  // Whoever leads refuses the other's join (bad_shape) and then has too
+  // few members (timeout); both processes answer and live on.
+  std::set<std::string> outcomes;
+  for (auto name : {"p0", "odd"}) {
+    auto [header, tensors] = result(name);
+    outcomes.insert(header.substr(0, header.find(':')));
+    EXPECT_TRUE(tensors.empty()) << header;
+  }
+  EXPECT_EQ(outcomes, (std::set<std::string>{"error bad_shape", "error timeout"}));
+  touch("stop");
+  for (auto name : {"p0", "odd"})
+    EXPECT_EQ(procs_[name]->wait_exit(20s), 0) << name;
 }
