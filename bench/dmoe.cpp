@@ -15,6 +15,10 @@
 //     lost, with enough chains (trainers x in_flight) to hide the latency;
 //     samples/s and the model's test accuracy (whole test set, evaluation
 //     gates without faults), as ratios / differences of the same run.
+//  6. Two trainer nodes averaging (trainers.averaging, every 2 s) vs one
+//     node with the same total trainers, equal total samples: the test
+//     accuracy of the averaged model vs the single node's; bytes and
+//     seconds per averaging round.
 // Usage: dmoe [--quick] [--trainers N]   (default 512 trainers; --quick: 64)
 //        (dmoe --rss N EP1 EP2 is the child of part 4)
 #include <fstream>
@@ -141,8 +145,8 @@ struct model_run {
   trainer::model_summary model;
 };
 
-model_run train_model(caf::actor_system& sys, dht::peer_actor peer, uint32_t count,
-                      uint32_t in_flight, uint64_t samples, double delay_ms, double drop) {
+/// Parts 5 and 6: `count` trainers of one model, `samples` rows in all.
+trainer::trainer_config one_model(uint32_t count, uint32_t in_flight, uint64_t samples) {
   auto cfg = trainers(count, "la", "lb");
   cfg.in_flight = in_flight;
   cfg.steps = samples / (uint64_t{count} * batch);
@@ -157,6 +161,12 @@ model_run train_model(caf::actor_system& sys, dht::peer_actor peer, uint32_t cou
       l.gate.grace_auto = true;
       l.gate.forward_timeout_s = l.gate.backward_timeout_s = 10;
     }
+  return cfg;
+}
+
+model_run train_model(caf::actor_system& sys, dht::peer_actor peer, uint32_t count,
+                      uint32_t in_flight, uint64_t samples, double delay_ms, double drop) {
+  auto cfg = one_model(count, in_flight, samples);
   if (delay_ms > 0 || drop > 0) {
     cfg.faults.delay = fault_config::delay_kind::exponential;
     cfg.faults.delay_ms = delay_ms;
@@ -182,6 +192,53 @@ model_run train_model(caf::actor_system& sys, dht::peer_actor peer, uint32_t cou
   r.samples_per_s = secs > 0 ? static_cast<double>(r.samples) / secs : 0;
   r.model = (*host)->model_result();
   r.accuracy = r.model.test_accuracy;
+  return r;
+}
+
+/// Part 6: two nodes of one run, `count` trainers each, averaging every
+/// 2 s, then one last round; the accuracy of the averaged model.
+struct pair_run {
+  double accuracy = -1, samples_per_s = 0;
+  trainer::averaging_stats avg;
+};
+
+pair_run train_pair(caf::actor_system& sys, const dht::swarm& swarm, uint32_t count,
+                    uint64_t samples) {
+  std::unique_ptr<trainer::trainer_host> hosts[2];
+  for (int i = 0; i < 2; ++i) {
+    auto cfg = one_model(count, 1, samples / 2);
+    cfg.data_seed = 100 + i; // one init (seed), each node its own data order
+    cfg.averaging = averaging::averaging_config{};
+    cfg.averaging->run = "bench-pair";
+    cfg.averaging->every_s = 2;
+    cfg.averaging->join_window_s = 0.5;
+    auto h = trainer::trainer_host::make(sys, cfg, swarm.peer(static_cast<size_t>(i)));
+    if (!h)
+      die(describe(h.error()));
+    hosts[i] = std::move(*h);
+  }
+  pair_run r;
+  uint64_t total = 0;
+  double secs = 0;
+  std::vector<trainer::trainer_summary> sums[2];
+  std::thread other{[&] { sums[1] = hosts[1]->run(); }};
+  sums[0] = hosts[0]->run();
+  other.join();
+  for (auto& xs : sums)
+    for (auto& s : xs) {
+      total += s.samples;
+      secs = std::max(secs, s.seconds);
+    }
+  r.samples_per_s = secs > 0 ? static_cast<double>(total) / secs : 0;
+  caf::error e1;
+  std::thread last{[&] { e1 = hosts[1]->averaging()->average_now(); }};
+  auto e0 = hosts[0]->averaging()->average_now();
+  last.join();
+  if (e0 || e1)
+    std::printf("   last averaging round failed: %s\n", describe(e0 ? e0 : e1).c_str());
+  auto acc = hosts[0]->evaluate();
+  r.accuracy = acc ? *acc : -1;
+  r.avg = hosts[0]->averaging()->stats();
   return r;
 }
 
@@ -388,6 +445,21 @@ int main(int argc, char** argv) {
               "(target within 1)\n",
               z.samples_per_s > 0 ? h.samples_per_s / z.samples_per_s : 0.0,
               100 * (h.accuracy - z.accuracy));
+
+  // 6. Two nodes averaging vs one node, same total trainers and samples.
+  std::printf("\n6. two trainer nodes averaging (every 2 s) vs one node, 8 trainers in all, "
+              "%llu samples, 0 ms\n", static_cast<unsigned long long>(samples));
+  auto one = train_model(sys, peer, 8, 1, samples, 0, 0);
+  auto two = train_pair(sys, *swarm, 4, samples);
+  std::printf("   one node:  %7.1f samples/s, test accuracy %.4f\n", one.samples_per_s,
+              one.accuracy);
+  std::printf("   two nodes: %7.1f samples/s, test accuracy %.4f (the averaged model), %llu "
+              "rounds, %.0f bytes sent and %.3f s per round\n",
+              two.samples_per_s, two.accuracy, static_cast<unsigned long long>(two.avg.rounds),
+              two.avg.rounds ? static_cast<double>(two.avg.bytes_sent) / two.avg.rounds : 0.0,
+              two.avg.rounds ? two.avg.seconds / two.avg.rounds : 0.0);
+  std::printf("   accuracy difference %+.2f points (target within 1)\n",
+              100 * (two.accuracy - one.accuracy));
 
   stop(n0);
   stop(n1);

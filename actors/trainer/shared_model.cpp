@@ -207,19 +207,69 @@ model_stats shared_model::take_stats() {
   return s;
 }
 
-void shared_model::save() {
+void shared_model::on_strand(std::function<void()> job) {
   auto done = std::make_shared<std::promise<void>>();
   auto f = done->get_future();
-  strand_.post([this, done] {
+  strand_.post([job = std::move(job), done] {
     try {
-      if (!opts_.checkpoint_path.empty())
-        save_now();
+      job();
       done->set_value();
     } catch (...) {
       done->set_exception(std::current_exception());
     }
   });
   f.get();
+}
+
+void shared_model::save() {
+  on_strand([this] {
+    if (!opts_.checkpoint_path.empty())
+      save_now();
+  });
+}
+
+std::vector<std::string> shared_model::names() const {
+  std::vector<std::string> out;
+  for (auto& kv : master_->named_parameters())
+    out.push_back(kv.key());
+  return out;
+}
+
+namespace {
+
+void check_fit(const std::vector<torch::Tensor>& xs, const std::vector<torch::Tensor>& params) {
+  if (xs.size() != params.size())
+    throw std::invalid_argument(std::to_string(xs.size()) + " tensors for a model of "
+                                + std::to_string(params.size()));
+  for (size_t i = 0; i < xs.size(); ++i)
+    if (xs[i].sizes() != params[i].sizes())
+      throw std::invalid_argument("a tensor of shape " + c10::str(xs[i].sizes())
+                                  + " for a parameter of shape "
+                                  + c10::str(params[i].sizes()));
+}
+
+} // namespace
+
+void shared_model::add_delta(const std::vector<torch::Tensor>& delta) {
+  check_fit(delta, params_);
+  on_strand([this, &delta] {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params_.size(); ++i)
+      params_[i].add_(delta[i]);
+    ++version_;
+    publish();
+  });
+}
+
+void shared_model::replace(const std::vector<torch::Tensor>& values, uint64_t version) {
+  check_fit(values, params_);
+  on_strand([this, &values, version] {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params_.size(); ++i)
+      params_[i].copy_(values[i]);
+    version_ = version;
+    publish();
+  });
 }
 
 void shared_model::save_now() {

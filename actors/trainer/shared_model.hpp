@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -115,11 +116,26 @@ public:
 
   const model_options& options() const { return opts_; }
 
+  /// The parameters' names, in the order of parameters() and snapshots.
+  std::vector<std::string> names() const;
+
+  /// Adds `delta` (one tensor per parameter, their shapes) to the model
+  /// and publishes it as a new version; runs on the strand, waits for it.
+  /// Averaging with other nodes uses this: the delta between the average
+  /// and the values it sent keeps the steps applied meanwhile.
+  void add_delta(const std::vector<torch::Tensor>& delta);
+
+  /// Replaces the model's values (a joiner's download) and its version;
+  /// runs on the strand, waits for it. Throws std::invalid_argument when
+  /// the values do not fit the model.
+  void replace(const std::vector<torch::Tensor>& values, uint64_t version);
+
 private:
   void apply(model_gradient& g);
   void step();
   void publish();
   void save_now();
+  void on_strand(std::function<void()> job);
   void log_progress();
 
   std::shared_ptr<torch::nn::Module> master_;

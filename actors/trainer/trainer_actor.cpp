@@ -187,7 +187,7 @@ trainer_actor spawn_trainer(caf::actor_system& sys, trainer_setup setup) {
     chain ch;
     ch.replica = setup.make_replica();
     ch.sampler = std::make_unique<batch_sampler>(
-      setup.train, cfg.batch_size, cfg.seed + setup.index + uint64_t{1000003} * c);
+      setup.train, cfg.batch_size, cfg.sampler_seed() + setup.index + uint64_t{1000003} * c);
     core->chains.push_back(std::move(ch));
   }
   core->setup = std::move(setup);

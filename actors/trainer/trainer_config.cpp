@@ -169,11 +169,17 @@ caf::error parse_faults(const YAML::Node& yaml, fault_config& f) {
 
 caf::error parse_root(const YAML::Node& yaml, trainer_config& c) {
   map_reader r{yaml, "trainers",
-               {"count", "in_flight", "batch_size", "steps", "seed", "threads", "optimizer",
+               {"count", "in_flight", "batch_size", "data_seed", "steps", "seed", "threads", "optimizer",
                 "lr", "weight_decay", "clip_grad_norm", "accumulate", "max_staleness",
                 "on_stale", "staleness_scale", "log_every", "eval_every", "eval_batch",
                 "eval_samples", "eval_timeout", "checkpoint_dir", "checkpoint_every", "faults",
-                "data", "model"}};
+                "averaging", "data", "model"}};
+  if (auto ds = yaml["data_seed"]; ds.IsDefined()) {
+    uint64_t v = 0;
+    if (!ds.IsScalar() || parse_uint(ds.Scalar(), v) != parsed::ok)
+      return bad("trainers.data_seed", "expected an unsigned integer, got " + show(ds));
+    c.data_seed = v;
+  }
   r.require("model").integer("count", 1, c.count, 4096u)
     .integer("in_flight", 1, c.in_flight, 1024u)
     .choice("optimizer", {"adam", "sgd"}, c.optimizer)
@@ -204,6 +210,12 @@ caf::error parse_root(const YAML::Node& yaml, trainer_config& c) {
     return err;
   if (auto err = parse_faults(yaml["faults"], c.faults))
     return err;
+  if (auto avg = yaml["averaging"]; avg.IsDefined() && !avg.IsNull()) {
+    auto a = averaging::parse_averaging_config(YAML::Dump(avg), "trainers.averaging");
+    if (!a)
+      return a.error();
+    c.averaging = std::move(*a);
+  }
   auto model = yaml["model"];
   if (!model.IsSequence())
     return bad("trainers.model", "expected a list of layers, got " + show(model));

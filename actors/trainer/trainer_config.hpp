@@ -10,6 +10,9 @@
 
 #include <caf/expected.hpp>
 
+#include <optional>
+
+#include "actors/averaging/averaging_config.hpp"
 #include "actors/gate/gate_config.hpp"
 #include "runtime/fault_injection.hpp"
 
@@ -51,7 +54,9 @@ struct trainer_config {
   uint32_t in_flight = 1;         ///< micro-batches each trainer keeps in flight (chains)
   uint32_t batch_size = 32;       ///< rows per micro-batch
   uint64_t steps = 1000;          ///< micro-batches per trainer
-  uint64_t seed = 0;              ///< the model's initialization; samplers use seed + i
+  uint64_t seed = 0;              ///< the model's initialization
+  std::optional<uint64_t> data_seed; ///< samplers' seeds (+ trainer, chain); absent = seed
+                                     ///< (nodes of one run: same seed, own data_seed)
   uint32_t threads = 0;           ///< pool threads running chains; 0 = count x in_flight
   std::string optimizer = "adam"; ///< adam | sgd, on the trainer-side parameters
   double lr = 1e-3;
@@ -69,9 +74,14 @@ struct trainer_config {
   std::string checkpoint_dir;     ///< empty = no checkpoints (else model.pt in it)
   uint64_t checkpoint_every = 0;  ///< versions; 0 = at the end only
   fault_config faults;            ///< on this node's expert calls
+  /// Averaging the model with the other trainer nodes of a run (absent:
+  /// this node trains alone); `every_steps` counts model versions.
+  std::optional<averaging::averaging_config> averaging;
+  std::string averaging_host = "127.0.0.1"; ///< where the averager listens (the node's host)
   data_config data;
   std::vector<layer_spec> model;
 
+  uint64_t sampler_seed() const { return data_seed ? *data_seed : seed; }
   uint32_t pool_threads() const { return threads ? threads : count * in_flight; }
   /// Features of the data's rows and its number of classes.
   int64_t input_features() const { return data.kind == "synthetic" ? data.features : 784; }

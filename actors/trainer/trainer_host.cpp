@@ -104,6 +104,7 @@ struct trainer_host::shared {
   model eval_net{nullptr};
   std::atomic<bool> eval_busy{false};
   std::atomic<uint64_t> next_eval{0};
+  std::unique_ptr<model_averaging> averaging;
 };
 
 namespace {
@@ -206,6 +207,26 @@ trainer_host::make(caf::actor_system& sys, trainer_config cfg,
     stop_gates();
     return make_error(errc::bad_config, std::string{"trainers.model: "} + e.what());
   }
+  if (c.averaging) {
+    if (!dht) {
+      stop_gates();
+      return make_error(errc::bad_config, "trainers.averaging: needs a dht: section (peers of "
+                                          "the run find each other through the DHT)");
+    }
+    auto avg = model_averaging::start(sys, *c.averaging, *dht, sh->owner, c.averaging_host);
+    if (!avg) {
+      stop_gates();
+      return avg.error();
+    }
+    sh->averaging = std::move(*avg);
+    // A node without a checkpoint of its own starts from the run's state.
+    if (sh->owner->version() == 0) {
+      auto joined = sh->averaging->join();
+      if (!joined)
+        log::get("trainer")->warn("event=model_download_failed error=\"{}\"",
+                                  describe(joined.error()));
+    }
+  }
   sh->next_eval = c.eval_every ? sh->owner->version() + c.eval_every : UINT64_MAX;
   for (uint32_t i = 0; i < c.count; ++i)
     sh->steps_done.push_back(std::make_shared<std::atomic<uint64_t>>(0));
@@ -260,8 +281,10 @@ trainer_host::~trainer_host() {
   }
   if (pool_)
     pool_->stop();
-  if (shared_)
+  if (shared_) {
     shared_->evaluator.stop();
+    shared_->averaging.reset();
+  }
 }
 
 trainer_actor trainer_host::trainer(size_t i) const {
@@ -271,6 +294,10 @@ trainer_actor trainer_host::trainer(size_t i) const {
 
 shared_model& trainer_host::owner() const {
   return *shared_->owner;
+}
+
+model_averaging* trainer_host::averaging() const {
+  return shared_->averaging.get();
 }
 
 namespace {
@@ -351,6 +378,8 @@ std::vector<trainer_summary> trainer_host::run(const std::function<bool()>& stop
       },
       caf::after(std::chrono::milliseconds{100}) >> [] {});
     maybe_evaluate(shared_);
+    if (shared_->averaging)
+      shared_->averaging->maybe_average();
     if (!stop_sent && stop_requested && stop_requested()) {
       stop_sent = true;
       std::lock_guard<std::mutex> guard{shared_->mx};
@@ -393,6 +422,8 @@ void trainer_host::finish_model() {
     m.staleness_max = st.staleness.back();
   }
   m.chains = cfg_.count * cfg_.in_flight;
+  if (shared_->averaging)
+    m.averaging = shared_->averaging->stats();
   auto acc = evaluate();
   m.version = shared_->owner->version();
   m.test_samples = static_cast<uint64_t>(shared_->data.second.size());
@@ -422,7 +453,11 @@ std::string summarize(const std::vector<trainer_summary>& xs, const model_summar
                 static_cast<unsigned long long>(m.version), m.staleness_p50, m.staleness_p95,
                 static_cast<unsigned long long>(m.dropped),
                 static_cast<unsigned long long>(m.test_samples), m.test_accuracy);
-  return buf;
+  std::string out = buf;
+  if (m.averaging.rounds > 0 || m.averaging.failed > 0)
+    out += " averaging_rounds=" + std::to_string(m.averaging.rounds)
+           + " averaging_failed=" + std::to_string(m.averaging.failed);
+  return out;
 }
 
 } // namespace colony::trainer

@@ -31,6 +31,7 @@
 #include "actors/dht/protocol.hpp"
 #include "runtime/liveness_config.hpp"
 #include "actors/gate/gate_slot.hpp"
+#include "actors/trainer/model_averaging.hpp"
 #include "actors/trainer/trainer_actor.hpp"
 
 namespace colony::trainer {
@@ -44,6 +45,7 @@ struct model_summary {
   uint32_t staleness_p50 = 0, staleness_p95 = 0, staleness_max = 0;
   uint32_t chains = 0;
   std::string error; ///< of the evaluation, if it failed
+  averaging_stats averaging; ///< rounds with the run's other nodes
 };
 
 class trainer_host {
@@ -73,6 +75,9 @@ public:
 
   /// The model's test accuracy now (blocking; on the evaluator thread).
   caf::expected<double> evaluate();
+
+  /// Averaging with the run's other nodes; null without trainers.averaging.
+  model_averaging* averaging() const;
 
   const trainer_config& config() const { return cfg_; }
   const std::shared_ptr<node_connections>& connections() const { return conns_; }

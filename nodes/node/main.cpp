@@ -98,6 +98,7 @@ int serve(const colony::node_config& cfg, const std::string& ready_file,
     log->warn("event=ready_file_failed path={}", ready_file);
   int sig = 0;
   if (trainers) {
+    trainers->averaging_host = cfg.host;
     auto th = colony::trainer::trainer_host::make(sys, std::move(*trainers), peer, cfg.liveness,
                                                   cfg.faults.expert_calls);
     if (!th) {
