@@ -6,8 +6,8 @@
 #   full:    Fashion-MNIST and MNIST; conditions 0 ms, 100 ms + 10% failed,
 #            1000 ms + 10% failed, dense; 32 trainers x 20 steps of batch 8
 #            (~15 minutes; run under flock /tmp/colony-experiment.lock)
-#   --quick: MNIST; 0 ms (24 steps), 100 ms + 10% failed (12 steps), dense;
-#            16 trainers; sanity checks of the figures (~75 s)
+#   --quick: MNIST; 0 ms, 100 ms + 10% failed and dense, 24 steps each;
+#            4 trainers; sanity checks of the figures (~90 s)
 # Writes convergence.csv (the curves), stats.csv (one row per run), PNG
 # plots of test accuracy vs samples seen and vs wall time per data set, and
 # summary.md.
@@ -24,10 +24,10 @@ rm -f "$csv" "$stats" "$EXP_OUT"/*.png "$EXP_OUT/summary.md"
 
 if [ "$QUICK" = 1 ]; then
   datasets="mnist"
-  trainers=16
+  trainers=4
   # name model delay_ms fail steps eval_every time_limit_s
   conditions="0ms dmoe 0 0 24 6 120
-100ms_10pct dmoe 100 0.1 12 6 120
+100ms_10pct dmoe 100 0.1 24 6 120
 dense dense 0 0 24 6 60"
 else
   datasets="fashion_mnist mnist"
