@@ -11,7 +11,7 @@
 #include "actors/client/fanout.hpp"
 #include "actors/dht/async_get.hpp"
 #include "actors/dht/expert_directory.hpp"
-#include "actors/gate/latency_window.hpp"
+#include "actors/gate/adaptive_grace.hpp"
 #include "actors/gate/lost_nodes.hpp"
 #include "actors/gate/tensor_rows.hpp"
 #include "messages/errc.hpp"
@@ -57,9 +57,8 @@ struct gate_state {
   /// connected or declared again (their experts stay in the DHT until their
   /// declarations expire).
   std::unique_ptr<lost_nodes> lost;
-  /// Answer times measured by probe forwards (grace_auto).
-  latency_window latencies;
-  uint64_t forwards = 0;
+  /// The grace and backward deadline, learned under grace_auto.
+  std::unique_ptr<adaptive_grace> grace;
   static inline const char* name = "colony.gate";
 };
 
@@ -71,54 +70,6 @@ double now_s(gate_pointer self) {
 
 wire::compression wire_mode(const gate_config& cfg) {
   return cfg.float16_wire ? wire::compression::float16 : wire::compression::none;
-}
-
-/// The grace once every sample has k_min answers: configured, or learned
-/// from the answer times that probe forwards measured (grace_auto).
-double grace_s(gate_pointer self) {
-  auto& st = self->state;
-  auto& cfg = st.cfg;
-  if (!cfg.grace_auto || st.latencies.size() < cfg.grace_min_samples)
-    return cfg.timeout_after_k_min_s;
-  return std::clamp(cfg.grace_margin * st.latencies.quantile(cfg.grace_quantile) / 1000, 0.01,
-                    cfg.forward_timeout_s);
-}
-
-/// grace_auto learns only from probes: a forward that ends at the grace
-/// never sees the answers after it, so learning from every forward would
-/// ratchet the grace down. A probe waits grace_probe_factor x the grace
-/// (at most forward_timeout): every forward until grace_min_samples
-/// answers were measured, then one in grace_probe_every.
-bool is_probe(gate_pointer self) {
-  auto& st = self->state;
-  auto& cfg = st.cfg;
-  if (!cfg.grace_auto)
-    return false;
-  ++st.forwards;
-  return st.latencies.size() < cfg.grace_min_samples
-         || st.forwards % std::max<uint32_t>(1, cfg.grace_probe_every) == 0;
-}
-
-double probe_grace_s(gate_pointer self) {
-  auto& cfg = self->state.cfg;
-  return std::min(cfg.forward_timeout_s, cfg.grace_probe_factor * grace_s(self));
-}
-
-/// How long a backward may take: backward_timeout, or (grace_auto) a
-/// multiple of the measured answer times, so that a lost request costs a
-/// few round trips instead of the whole timeout.
-double backward_s(gate_pointer self) {
-  auto& st = self->state;
-  auto& cfg = st.cfg;
-  if (!cfg.grace_auto || st.latencies.size() < cfg.grace_min_samples)
-    return cfg.backward_timeout_s;
-  auto q = st.latencies.quantile(cfg.grace_quantile) / 1000;
-  return std::clamp(cfg.backward_deadline_factor * q, 0.1, cfg.backward_timeout_s);
-}
-
-void learn_latencies(gate_pointer self, const gate_call_stats& s) {
-  for (auto ms : s.latency_ms)
-    self->state.latencies.add(ms);
 }
 
 // -- forward -------------------------------------------------------------
@@ -357,7 +308,7 @@ void finish_forward(gate_pointer self, std::shared_ptr<forward_ctx> ctx,
   reply.stats = count(*out, *check);
   reply.stats.dht_rounds = ctx->dht_rounds;
   if (ctx->probe)
-    learn_latencies(self, reply.stats);
+    self->state.grace->learn(reply.stats.latency_ms);
   for (uint32_t b = 0; b < r.batch; ++b) {
     size_t ok = 0;
     for (uint32_t j = 0; j < r.k; ++j)
@@ -404,9 +355,10 @@ void call_experts(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
     ctx->rp.deliver(calls.error());
     return;
   }
-  ctx->probe = is_probe(self);
+  ctx->probe = self->state.grace->next_is_probe();
   auto spec = make_spec(std::move(*calls), *plan, cfg.k_min, ctx->deadline,
-                        ctx->probe ? probe_grace_s(self) : grace_s(self));
+                        ctx->probe ? self->state.grace->probe_grace_s()
+                                   : self->state.grace->grace_s());
   spec.reconnect_lost = false; // retry() reconnects, bounded
   auto check = std::make_shared<row_checker>(ctx->x, cfg.out_dim(), plan->rows,
                                              cfg.detect_anomalies, false);
@@ -512,9 +464,10 @@ caf::result<gate_backward_reply> on_backward(gate_pointer self, gate_backward_re
   auto calls = make_calls(cfg, *p, *x, &*g);
   if (!calls)
     return calls.error();
-  auto limit_s = backward_s(self);
+  auto limit_s = self->state.grace->backward_s();
   auto deadline = self->clock().now() + seconds(limit_s);
-  auto spec = make_spec(std::move(*calls), *p, cfg.backward_k_min, deadline, grace_s(self));
+  auto spec = make_spec(std::move(*calls), *p, cfg.backward_k_min, deadline,
+                        self->state.grace->grace_s());
   spec.reconnect_lost = false;
   auto check = std::make_shared<row_checker>(*x, cfg.out_dim(), p->rows, cfg.detect_anomalies,
                                              true);
@@ -556,6 +509,7 @@ gate_actor spawn_gate(caf::actor_system& sys, gate_config cfg, dht::peer_actor d
     auto& st = self->state;
     st.cache = std::make_unique<prefix_cache>(cfg.cache);
     st.lost = std::make_unique<lost_nodes>(cfg.unreachable_skip_s);
+    st.grace = std::make_unique<adaptive_grace>(cfg);
     st.cfg = std::move(cfg);
     st.dht = std::move(dht);
     st.conns = std::move(conns);

@@ -6,9 +6,10 @@
 // microseconds per call, once per fan-out.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <vector>
+
+#include "runtime/quantile.hpp"
 
 namespace colony::gate {
 
@@ -28,14 +29,7 @@ public:
   size_t size() const { return xs_.size(); }
 
   /// The q-quantile (0..1, nearest rank) of the window; 0 when empty.
-  double quantile(double q) const {
-    if (xs_.empty())
-      return 0;
-    auto ys = xs_;
-    auto i = static_cast<size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(ys.size() - 1));
-    std::nth_element(ys.begin(), ys.begin() + static_cast<std::ptrdiff_t>(i), ys.end());
-    return ys[i];
-  }
+  double quantile(double q) const { return colony::quantile(xs_, q); }
 
 private:
   size_t capacity_;

@@ -8,20 +8,13 @@
 #include <torch/torch.h>
 
 #include "runtime/logging.hpp"
+#include "runtime/quantile.hpp"
 
 namespace colony::trainer {
 
 namespace {
 
 constexpr size_t max_staleness_samples = 100000;
-
-uint32_t staleness_quantile(std::vector<uint32_t> xs, double q) {
-  if (xs.empty())
-    return 0;
-  auto i = static_cast<size_t>(q * static_cast<double>(xs.size() - 1));
-  std::nth_element(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(i), xs.end());
-  return xs[i];
-}
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& ps,
                                                         const model_options& o) {
@@ -192,8 +185,8 @@ void shared_model::log_progress() {
   }
   log::get("trainer")->info("model version={} staleness_p50={} staleness_p95={} "
                             "stale_dropped={} stale_scaled={} samples_per_s={:.1f}",
-                            version_, staleness_quantile(s.staleness, 0.5),
-                            staleness_quantile(s.staleness, 0.95), s.dropped, s.scaled,
+                            version_, quantile(s.staleness, 0.5),
+                            quantile(s.staleness, 0.95), s.dropped, s.scaled,
                             secs > 0 ? static_cast<double>(window_samples_) / secs : 0.0);
   window_start_ = now;
   window_samples_ = 0;

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "runtime/logging.hpp"
+#include "runtime/quantile.hpp"
 
 namespace colony::trainer {
 
@@ -15,14 +16,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 constexpr size_t max_window_latencies = 100000;
-
-double percentile(std::vector<float> xs, double q) {
-  if (xs.empty())
-    return 0;
-  auto i = static_cast<size_t>(q * static_cast<double>(xs.size() - 1));
-  std::nth_element(xs.begin(), xs.begin() + i, xs.end());
-  return xs[i];
-}
 
 /// One chain: a replica of the model and its own batch sampler; touched
 /// only by its pool job, one at a time.
@@ -112,8 +105,8 @@ void log_progress(trainer_pointer self, const step_report& r) {
                st.summary.index, st.summary.steps,
                st.window_steps ? st.window_loss / static_cast<double>(st.window_steps) : 0.0,
                secs > 0 ? static_cast<double>(st.window_samples) / secs : 0.0, st.window.asked,
-               st.window.answered, percentile(st.window.latency_ms, 0.5),
-               percentile(st.window.latency_ms, 0.95), st.window.timeouts, st.window.anomalies,
+               st.window.answered, quantile(st.window.latency_ms, 0.5),
+               quantile(st.window.latency_ms, 0.95), st.window.timeouts, st.window.anomalies,
                st.window.short_samples, st.window.lost_gradients, st.summary.failed_steps,
                r.version);
   st.window_start = clock::now();

@@ -13,6 +13,7 @@
 #include "actors/trainer/mnist_json.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/quantile.hpp"
 #include "runtime/supervision/supervisor.hpp"
 
 namespace colony::trainer {
@@ -397,30 +398,20 @@ std::vector<trainer_summary> trainer_host::run(const std::function<bool()>& stop
 
 void trainer_host::finish_model() {
   auto& m = model_result_;
-  auto st = shared_->owner->take_stats();
-  // The last gradients still queued at the owner are applied first.
+  // save() runs after the gradients still queued at the owner: the stats
+  // taken next cover every gradient.
   try {
     shared_->owner->save();
   } catch (const std::exception& e) {
     log::get("trainer")->error("event=checkpoint_failed error=\"{}\"", e.what());
   }
-  auto rest = shared_->owner->take_stats();
-  st.applied += rest.applied;
-  st.dropped += rest.dropped;
-  st.scaled += rest.scaled;
-  st.staleness.insert(st.staleness.end(), rest.staleness.begin(), rest.staleness.end());
+  auto st = shared_->owner->take_stats();
   m.applied = st.applied;
   m.dropped = st.dropped;
   m.scaled = st.scaled;
-  std::sort(st.staleness.begin(), st.staleness.end());
-  if (!st.staleness.empty()) {
-    auto at = [&](double q) {
-      return st.staleness[static_cast<size_t>(q * static_cast<double>(st.staleness.size() - 1))];
-    };
-    m.staleness_p50 = at(0.5);
-    m.staleness_p95 = at(0.95);
-    m.staleness_max = st.staleness.back();
-  }
+  m.staleness_p50 = quantile(st.staleness, 0.5);
+  m.staleness_p95 = quantile(st.staleness, 0.95);
+  m.staleness_max = quantile(st.staleness, 1.0);
   m.chains = cfg_.count * cfg_.in_flight;
   if (shared_->averaging)
     m.averaging = shared_->averaging->stats();
