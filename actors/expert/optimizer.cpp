@@ -5,19 +5,12 @@
 #include <torch/torch.h>
 
 #include "messages/errc.hpp"
+#include "runtime/lr_schedule.hpp"
 
 namespace colony::expert {
 
 double scheduled_lr(const optimizer_config& cfg, uint64_t step) {
-  double factor = 1.0;
-  if (cfg.warmup_steps > 0 && step < cfg.warmup_steps)
-    factor = static_cast<double>(step + 1) / static_cast<double>(cfg.warmup_steps);
-  else if (cfg.total_steps > cfg.warmup_steps) {
-    auto span = static_cast<double>(cfg.total_steps - cfg.warmup_steps);
-    auto done = static_cast<double>(step - cfg.warmup_steps);
-    factor = std::max(0.0, 1.0 - done / span);
-  }
-  return cfg.lr * factor;
+  return colony::scheduled_lr(cfg.lr, cfg.warmup_steps, cfg.total_steps, step);
 }
 
 caf::expected<std::unique_ptr<expert_optimizer>>

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "runtime/logging.hpp"
+#include "runtime/lr_schedule.hpp"
 #include "runtime/quantile.hpp"
 
 namespace colony::trainer {
@@ -146,6 +147,11 @@ void shared_model::step() {
   }
   if (opts_.clip_grad_norm > 0)
     torch::nn::utils::clip_grad_norm_(params_, opts_.clip_grad_norm);
+  // The version drives the schedule, so a restored checkpoint (or a
+  // joiner's download) resumes it where the model is.
+  auto lr = scheduled_lr(opts_.lr, opts_.lr_warmup, opts_.lr_total, version_);
+  for (auto& group : opt_->param_groups())
+    group.options().set_lr(lr);
   opt_->step();
   for (auto& p : params_)
     p.mutable_grad() = torch::Tensor();
@@ -184,10 +190,11 @@ void shared_model::log_progress() {
     s.scaled = stats_.scaled;
   }
   log::get("trainer")->info("model version={} staleness_p50={} staleness_p95={} "
-                            "stale_dropped={} stale_scaled={} samples_per_s={:.1f}",
+                            "stale_dropped={} stale_scaled={} samples_per_s={:.1f} lr={:.3g}",
                             version_, quantile(s.staleness, 0.5),
                             quantile(s.staleness, 0.95), s.dropped, s.scaled,
-                            secs > 0 ? static_cast<double>(window_samples_) / secs : 0.0);
+                            secs > 0 ? static_cast<double>(window_samples_) / secs : 0.0,
+                            scheduled_lr(opts_.lr, opts_.lr_warmup, opts_.lr_total, version_));
   window_start_ = now;
   window_samples_ = 0;
 }

@@ -39,6 +39,8 @@ struct model_options {
   double lr = 1e-3;
   double weight_decay = 0;
   double clip_grad_norm = 0;       ///< 0 = no clipping
+  uint64_t lr_warmup = 0;          ///< versions of linear warm-up (runtime/lr_schedule.hpp)
+  uint64_t lr_total = 0;           ///< lr reaches 0 at this version; 0 = no decay
   uint32_t accumulate = 1;         ///< gradients (micro-batches) per optimizer step
   uint64_t max_staleness = 0;      ///< versions behind at apply time; 0 = unbounded
   bool drop_stale = true;          ///< beyond max_staleness: drop (else scale by 1/(1+s))

@@ -37,17 +37,20 @@ struct trainer_core {
     step_report r;
     r.chain = c;
     try {
+      // The chain's previous gradient is applied (accumulated, or stepped
+      // with accumulate 1) before it reads a version: its next gradient is
+      // never stale by its own previous one, and at most one gradient per
+      // chain waits for the owner, so memory stays bounded by the chains
+      // even when the owner falls behind.
+      if (ch.last_submit.valid()
+          && ch.last_submit.wait_for(std::chrono::seconds{60}) != std::future_status::ready)
+        throw std::runtime_error("the model's owner did not apply a gradient within 60 s");
       r.version = owner.bind(*ch.replica);
       auto [x, y] = ch.sampler->next();
       auto loss = torch::nn::functional::cross_entropy(ch.replica->forward(x), y);
       loss.backward();
       r.loss = loss.item<double>();
       r.samples = static_cast<uint64_t>(x.size(0));
-      // At most one gradient per chain waits for the owner: memory stays
-      // bounded by the chains even when the owner falls behind.
-      if (ch.last_submit.valid()
-          && ch.last_submit.wait_for(std::chrono::seconds{60}) != std::future_status::ready)
-        throw std::runtime_error("the model's owner did not apply a gradient within 60 s");
       ch.last_submit = owner.submit(shared_model::take_gradients(*ch.replica, r.version,
                                                                  r.samples));
     } catch (const std::exception& e) {

@@ -170,7 +170,7 @@ caf::error parse_faults(const YAML::Node& yaml, fault_config& f) {
 caf::error parse_root(const YAML::Node& yaml, trainer_config& c) {
   map_reader r{yaml, "trainers",
                {"count", "in_flight", "batch_size", "data_seed", "steps", "seed", "threads", "optimizer",
-                "lr", "weight_decay", "clip_grad_norm", "accumulate", "max_staleness",
+                "lr", "lr_warmup", "lr_decay", "weight_decay", "clip_grad_norm", "accumulate", "max_staleness",
                 "on_stale", "staleness_scale", "log_every", "eval_every", "eval_batch",
                 "eval_samples", "eval_timeout", "checkpoint_dir", "checkpoint_every", "faults",
                 "averaging", "data", "model"}};
@@ -194,6 +194,8 @@ caf::error parse_root(const YAML::Node& yaml, trainer_config& c) {
     .integer("seed", 0, c.seed)
     .integer("threads", 0, c.threads, 4096u)
     .real("lr", positive, c.lr)
+    .integer("lr_warmup", 0, c.lr_warmup)
+    .choice("lr_decay", {"none", "linear"}, c.lr_decay)
     .real("weight_decay", non_negative, c.weight_decay)
     .integer("log_every", 1, c.log_every)
     .integer("eval_every", 0, c.eval_every)

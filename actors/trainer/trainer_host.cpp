@@ -134,6 +134,8 @@ model_options owner_options(const trainer_config& c) {
   model_options o;
   o.optimizer = c.optimizer;
   o.lr = c.lr;
+  o.lr_warmup = c.lr_warmup;
+  o.lr_total = c.lr_total_versions();
   o.weight_decay = c.weight_decay;
   o.clip_grad_norm = c.clip_grad_norm;
   o.accumulate = c.accumulate;

@@ -1,14 +1,17 @@
 // One model per trainer node (trainer_host over shared_model, in process):
 // two trainers that share the trainer-side parameters learn more per
 // sample than two separate models with the same samples in total, every
-// micro-batch is one version of the model, and a restarted node goes on
-// from the model's checkpoint.
+// micro-batch is one version of the model, one chain is exactly plain
+// sequential SGD (never stale by its own gradient, warm-up and decay
+// followed), and a restarted node goes on from the model's checkpoint.
 #include <filesystem>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "actors/trainer/dataset.hpp"
 #include "actors/trainer/trainer_host.hpp"
+#include "runtime/lr_schedule.hpp"
 #include "tests/integration/integration_support.hpp"
 
 using namespace colony;
@@ -100,6 +103,46 @@ TEST(OneModelTest, InFlightChainsTrainTheSameModelAndEveryMicroBatchIsAVersion) 
   EXPECT_EQ(t.model.dropped, 0u);
   EXPECT_GE(t.model.test_accuracy, 0.0);
   EXPECT_EQ(t.model.test_samples, 1024u);
+}
+
+TEST(OneModelTest, OneChainIsPlainSequentialSgdWithItsSchedule) {
+  system_config cfg{test_system_options()};
+  caf::actor_system sys{cfg};
+  const uint64_t steps = 12;
+  auto c = one_model_config(1, steps, 3, "optimizer: sgd\nlr_warmup: 3\nlr_decay: linear\n");
+  c.lr = 0.1; // large enough that a gradient one version stale would show
+  ASSERT_EQ(c.lr_total_versions(), steps);
+  auto host = trainer::trainer_host::make(sys, c, std::nullopt);
+  ASSERT_TRUE(host) << describe(host.error());
+  (*host)->run();
+  auto m = (*host)->model_result();
+  EXPECT_EQ(m.version, steps);
+  // Each micro-batch read the version that its predecessor made.
+  EXPECT_EQ(m.staleness_max, 0u);
+  // The reference: the same initialization, the same batches (the chain's
+  // sampler seed), one SGD step each at the scheduled learning rate.
+  auto train = trainer::make_synthetic(c.data.train_size, c.data.features, c.data.classes,
+                                       c.data.seed, c.data.seed + 1);
+  trainer::batch_sampler sampler{train, c.batch_size, c.sampler_seed()};
+  trainer::model net{c.model, trainer::model_deps{}, c.seed};
+  auto params = net->parameters();
+  for (uint64_t v = 0; v < steps; ++v) {
+    auto [x, y] = sampler.next();
+    auto loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+    for (auto& p : params)
+      p.mutable_grad() = torch::Tensor();
+    loss.backward();
+    torch::NoGradGuard no_grad;
+    auto lr = scheduled_lr(c.lr, c.lr_warmup, steps, v);
+    for (auto& p : params)
+      p.sub_(p.grad(), lr);
+  }
+  auto snap = (*host)->owner().current();
+  ASSERT_EQ(snap->values.size(), params.size());
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_TRUE(torch::allclose(snap->values[i], params[i].detach(), 1e-5, 1e-6))
+      << "parameter " << i << " differs from sequential SGD by "
+      << (snap->values[i] - params[i].detach()).abs().max().item<double>();
 }
 
 TEST(OneModelTest, ARestartedNodeGoesOnFromTheModelCheckpoint) {

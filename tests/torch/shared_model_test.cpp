@@ -53,6 +53,20 @@ TEST(SharedModelTest, GradientsAtTheCurrentVersionStepTheModelOnceEach) {
   EXPECT_EQ(s.staleness, (std::vector<uint32_t>{0, 0, 0}));
 }
 
+TEST(SharedModelTest, TheLearningRateFollowsWarmUpAndDecayByVersion) {
+  auto o = sgd(0.1);
+  o.lr_warmup = 2;
+  o.lr_total = 4;
+  shared_model m{linear(1.0), o};
+  // lr per version 0..4: 0.05, 0.1 (warm-up), 0.1, 0.05 (decay), 0.
+  double expected = 1.0;
+  for (double lr : {0.05, 0.1, 0.1, 0.05, 0.0}) {
+    m.submit(grad_of(1.0, m.version())).wait();
+    expected -= lr;
+    EXPECT_NEAR(weight_of(m), expected, 1e-6) << "at version " << m.version();
+  }
+}
+
 TEST(SharedModelTest, AccumulateStepsOnTheMeanOfItsMicroBatches) {
   auto o = sgd(0.1);
   o.accumulate = 2;

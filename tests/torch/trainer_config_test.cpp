@@ -104,6 +104,18 @@ TEST(TrainerConfigTest, TheOneModelKnobsParseAndSizeThePool) {
   EXPECT_EQ(cfg->optimizer, "sgd");
   EXPECT_DOUBLE_EQ(cfg->clip_grad_norm, 1.5);
   EXPECT_EQ(cfg->pool_threads(), 8u); // a thread per chain: 2 trainers x 4
+  EXPECT_EQ(cfg->lr_total_versions(), 0u); // no decay by default
+}
+
+TEST(TrainerConfigTest, TheLearningRateScheduleCountsTheNodesVersions) {
+  auto cfg = parse_trainer_config(with_model(good_layers, "steps: 100\naccumulate: 3\n"
+                                                          "lr_warmup: 5\nlr_decay: linear\n"));
+  ASSERT_TRUE(cfg) << describe(cfg.error());
+  EXPECT_EQ(cfg->lr_warmup, 5u);
+  // 2 trainers x 100 micro-batches, one version per 3: the last is 67.
+  EXPECT_EQ(cfg->lr_total_versions(), 67u);
+  expect_bad(with_model(good_layers, "lr_decay: cosine\n"), "trainers.lr_decay");
+  expect_bad(with_model(good_layers, "lr_warmup: -1\n"), "trainers.lr_warmup");
 }
 
 TEST(TrainerConfigTest, BadOneModelKnobsNameTheirKey) {
