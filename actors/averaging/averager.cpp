@@ -97,7 +97,11 @@ averager::~averager() {
 
 caf::expected<average_result> averager::average(std::vector<named_tensor> tensors,
                                                 double weight) {
-  auto bound = secs(cfg_.join_window_s * 4 + cfg_.round_timeout_s + 15);
+  // Past every bound the actor itself keeps, so that a round that fails
+  // reports its own reason: announcing (join window + 5 s), the look after
+  // half a window, the DHT read (window + 5 s), connecting to the leader and
+  // joining it (2 x window + 2 s each), then the round's attempts.
+  auto bound = secs(cfg_.join_window_s * 7 + cfg_.round_timeout_s + 20);
   return ask<average_result>(sys_, actor_, bound, average_atom::value, std::move(tensors),
                              weight);
 }
