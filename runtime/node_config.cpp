@@ -210,7 +210,7 @@ caf::error parse_dht_section(const YAML::Node& yaml, node_config& cfg) {
   d.host = cfg.host;
   map_reader r{yaml, "dht", {"host", "port", "initial_peers", "client_mode", "expiration_s",
                              "update_period_s", "rpc_timeout_ms", "k", "alpha",
-                             "num_replicas"}};
+                             "num_replicas", "values_wanted", "value_grace_ms"}};
   r.text("host", d.host, true)
     .integer("port", 0, d.port)
     .boolean("client_mode", d.client_mode)
@@ -219,7 +219,9 @@ caf::error parse_dht_section(const YAML::Node& yaml, node_config& cfg) {
     .integer("rpc_timeout_ms", 1, d.rpc_timeout_ms, 3600000)
     .integer("k", 1, d.k, 1000)
     .integer("alpha", 1, d.alpha, 100)
-    .integer("num_replicas", 1, d.num_replicas, 100);
+    .integer("num_replicas", 1, d.num_replicas, 100)
+    .integer("values_wanted", 1, d.values_wanted, 100)
+    .integer("value_grace_ms", 0, d.value_grace_ms, 60000);
   if (r.error())
     return r.error();
   if (d.update_period_s >= d.expiration_s)

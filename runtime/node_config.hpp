@@ -83,6 +83,8 @@ struct dht_config {
   uint32_t k = 20;
   uint32_t alpha = 3;
   uint32_t num_replicas = 5;
+  uint32_t values_wanted = 3;             ///< replicas a get reads and merges
+  uint32_t value_grace_ms = 250;          ///< a get waits this long after the first copy
 
   /// update_period_s, or its default.
   double update_period() const {

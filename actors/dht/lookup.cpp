@@ -6,10 +6,10 @@ namespace colony::dht {
 
 lookup::lookup(node_id target, size_t k, size_t alpha,
                const std::vector<contact>& initial, node_id self,
-               bool stop_on_value)
+               size_t values_wanted)
   : target_(target), k_(std::max<size_t>(k, 1)),
     alpha_(std::max<size_t>(alpha, 1)), self_(self),
-    stop_on_value_(stop_on_value) {
+    values_wanted_(values_wanted) {
   for (const auto& c : initial)
     add_candidate(c, 1);
 }
@@ -41,8 +41,11 @@ void lookup::on_reply(const node_id& from, const std::vector<contact>& returned,
     return;
   x->st = state::answered;
   --in_flight_;
-  if (found_value && !value_key_)
-    value_key_ = from ^ target_;
+  if (found_value) {
+    ++values_;
+    if (!value_key_)
+      value_key_ = from ^ target_;
+  }
   for (const auto& c : returned)
     add_candidate(c, x->depth + 1);
 }
@@ -59,7 +62,7 @@ void lookup::on_failure(const node_id& from) {
 }
 
 bool lookup::done() const {
-  if (stop_on_value_ && value_key_)
+  if (values_wanted_ > 0 && values_ >= values_wanted_)
     return true;
   size_t rank = 0;
   for (const auto& [dist, x] : candidates_) {

@@ -15,17 +15,19 @@
 namespace colony::dht {
 
 /// One iterative lookup of the k nodes nearest to a target (find node), or
-/// of a value stored near it (stop_on_value).
+/// of a value stored near it (values_wanted > 0).
 /// Invariants: at most alpha requests in flight; `self` is never a candidate;
 /// a candidate is asked at most once.
 class lookup {
 public:
   /// Starts a lookup of the `k` nearest nodes to `target` with `alpha`
   /// parallel requests, seeded by `initial` (depth 1), never asking `self`.
-  /// With `stop_on_value` it is done as soon as a reply carries the value.
+  /// With `values_wanted` > 0 it is done as soon as that many replies
+  /// carried the value (several replicas, so that their copies can be
+  /// merged), or when the k nearest answered, whichever comes first.
   lookup(node_id target, size_t k, size_t alpha,
          const std::vector<contact>& initial, node_id self,
-         bool stop_on_value = false);
+         size_t values_wanted = 0);
 
   /// Contacts to ask now, nearest unasked first among the k nearest
   /// candidates that did not fail; they count as in flight until their
@@ -41,7 +43,7 @@ public:
   void on_failure(const node_id& from);
 
   /// Whether the k nearest non-failed candidates all answered (or none is
-  /// left), or a value was found by a value lookup.
+  /// left), or values_wanted replies carried the value.
   bool done() const;
 
   /// The up to k nearest contacts that answered, nearest first.
@@ -49,6 +51,9 @@ public:
 
   /// Whether some reply carried the value.
   bool found_value() const { return value_key_.has_value(); }
+
+  /// Replies that carried the value.
+  size_t values() const { return values_; }
 
   /// The contact whose reply carried the value first (nullptr if none).
   const contact* value_source() const;
@@ -83,7 +88,8 @@ private:
   size_t k_;
   size_t alpha_;
   node_id self_;
-  bool stop_on_value_;
+  size_t values_wanted_;
+  size_t values_ = 0;
   size_t in_flight_ = 0;
   std::optional<node_id> value_key_; ///< distance key of the value source
   candidates_map candidates_;

@@ -14,6 +14,8 @@ peer_config peer_config_of(const dht_config& cfg) {
   result.k = cfg.k;
   result.alpha = cfg.alpha;
   result.num_replicas = cfg.num_replicas;
+  result.values_wanted = cfg.values_wanted;
+  result.value_grace = std::chrono::milliseconds{cfg.value_grace_ms};
   result.rpc_timeout = std::chrono::milliseconds{cfg.rpc_timeout_ms};
   return result;
 }

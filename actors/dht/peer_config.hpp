@@ -1,6 +1,6 @@
 // Settings of one DHT peer, and the DHT clock. Defaults follow hivemind:
 // k = 20, alpha = 3, 5 replicas, split depth modulo 5, 3 s RPC timeout,
-// 5 s bans doubling per repeat.
+// 5 s bans doubling per repeat; a get reads 3 replicas (250 ms grace).
 #pragma once
 
 #include <chrono>
@@ -29,6 +29,11 @@ struct peer_config {
   size_t k = 20;               ///< bucket size and lookup width
   size_t alpha = 3;            ///< requests in flight per lookup
   size_t num_replicas = 5;     ///< peers that store each value
+  /// A get gathers the copies of this many replicas (merged per subkey, the
+  /// later expiration winning) besides the local one; 1 = the first copy.
+  size_t values_wanted = 3;
+  /// ... but waits at most this long after the first copy arrived.
+  std::chrono::nanoseconds value_grace = std::chrono::milliseconds{250};
   size_t depth_modulo = 5;     ///< routing table split rule (hivemind's b)
   size_t max_records = 0;      ///< record store capacity; 0 = unbounded
   std::chrono::nanoseconds rpc_timeout = std::chrono::seconds{3};

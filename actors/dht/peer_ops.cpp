@@ -31,10 +31,11 @@ struct put_op {
   size_t pending = 0; ///< searches, then store RPCs, not finished yet
 };
 
-/// A get in progress: one value lookup per key not held locally.
+/// A get in progress: one value lookup per key, merged with the local copy.
 struct get_op {
   caf::typed_response_promise<dht_get_reply> rp;
   dht_get_reply reply;
+  std::vector<std::optional<record>> local; ///< per key: this peer's copy
   size_t pending = 0;
 };
 
@@ -210,12 +211,16 @@ void on_found(get_op& op, size_t i, const search_outcome& outcome);
 caf::result<dht_get_reply> peer_state::get(const dht_get_request& req) {
   auto op = std::make_shared<get_op>();
   op->reply.results.resize(req.keys.size());
+  op->local.resize(req.keys.size());
   auto t = now();
   std::vector<std::pair<size_t, node_id>> remote;
   for (size_t i = 0; i < req.keys.size(); ++i) {
     auto key = node_id::of_key(req.keys[i]);
-    if (auto r = store_.get(key, t))
-      op->reply.results[i] = dht_get_result{true, to_wire(*r), 0};
+    op->local[i] = store_.get(key, t);
+    // One copy wanted and held here: no need to ask anyone. Otherwise the
+    // local copy is merged with what the other replicas hold.
+    if (op->local[i] && cfg_.values_wanted <= 1)
+      op->reply.results[i] = dht_get_result{true, to_wire(*op->local[i]), 0};
     else
       remote.emplace_back(i, key);
   }
@@ -233,10 +238,15 @@ namespace {
 
 void on_found(get_op& op, size_t i, const search_outcome& outcome) {
   auto& result = op.reply.results[i];
-  result.found = outcome.value.has_value();
-  if (outcome.value)
-    result.value = to_wire(*outcome.value);
-  result.hops = static_cast<uint32_t>(outcome.hops);
+  auto value = outcome.value;
+  if (value && op.local[i])
+    merge_into(*value, *op.local[i]);
+  else if (!value)
+    value = op.local[i];
+  result.found = value.has_value();
+  if (value)
+    result.value = to_wire(*value);
+  result.hops = outcome.value ? static_cast<uint32_t>(outcome.hops) : 0;
   if (--op.pending == 0)
     op.rp.deliver(op.reply);
 }

@@ -1,7 +1,8 @@
 // peer_state: iterative lookups. Searches are shared per (target, kind);
 // flush() collects the next requests of every search touched since the
 // last flush and sends one find request per peer carrying all targets
-// that peer is asked about.
+// that peer is asked about. A value search ends once values_wanted replicas
+// sent their copies, or value_grace after the first copy arrived.
 #include "actors/dht/peer_state.hpp"
 
 #include <algorithm>
@@ -19,7 +20,9 @@ void peer_state::find(const node_id& target, bool want_value, search::waiter w) 
     return;
   }
   ++searches_started_;
-  search s{target, want_value, cfg_.k, cfg_.alpha, closest_unbanned(target, cfg_.k), id_};
+  search s{target, want_value ? std::max<size_t>(cfg_.values_wanted, 1) : 0, cfg_.k,
+           cfg_.alpha, closest_unbanned(target, cfg_.k), id_};
+  s.tag = searches_started_;
   s.add_waiter(std::move(w));
   searches_.emplace(key, std::move(s));
   dirty_.insert(key);
@@ -96,6 +99,8 @@ void peer_state::on_find_reply(const contact& from, const std::vector<node_id>& 
       if (j == searches_.end())
         continue;
       j->second.on_reply(from.id, returned, value);
+      if (want_value && j->second.values() > 0 && !j->second.grace_armed)
+        arm_grace(j->first, j->second);
       dirty_.insert(j->first);
     }
   }
@@ -111,6 +116,18 @@ void peer_state::on_find_failure(const contact& from, const std::vector<node_id>
       j->second.on_failure(from.id);
       dirty_.insert(j->first);
     }
+}
+
+void peer_state::arm_grace(const search_key& key, search& s) {
+  s.grace_armed = true;
+  after(std::chrono::duration_cast<caf::timespan>(cfg_.value_grace), [this, key, tag = s.tag] {
+    auto i = searches_.find(key);
+    if (i == searches_.end() || i->second.tag != tag)
+      return; // finished already (a later search of the target has its own)
+    i->second.expire();
+    dirty_.insert(key);
+    flush();
+  });
 }
 
 std::vector<contact> peer_state::closest_unbanned(const node_id& target, size_t n) {

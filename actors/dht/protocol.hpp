@@ -53,9 +53,11 @@ using peer_actor = caf::typed_actor<
   /// (itself included when it is one of them); replies with the acks per
   /// item. Finishes within a few rpc_timeouts; never fails.
   caf::replies_to<dht_put_request>::with<dht_put_reply>,
-  /// API: looks up every key (local store first, then an iterative lookup
-  /// that stops at the first peer holding it). Never fails; a key not found
-  /// has found == false.
+  /// API: looks up every key: an iterative lookup that gathers the copies
+  /// of up to values_wanted replicas (at most value_grace after the first)
+  /// and merges them with the local copy per subkey, the later expiration
+  /// winning (values_wanted 1: a local copy alone answers). Never fails; a
+  /// key not found has found == false.
   caf::replies_to<dht_get_request>::with<dht_get_reply>,
   /// API: the peer's id, endpoint, table and counters.
   caf::replies_to<stats_atom>::with<dht_peer_stats>,

@@ -4,9 +4,9 @@
 
 namespace colony::dht {
 
-search::search(node_id target, bool want_value, size_t k, size_t alpha,
+search::search(node_id target, size_t values_wanted, size_t k, size_t alpha,
                const std::vector<contact>& initial, node_id self)
-  : walk_(target, k, alpha, initial, self, want_value), want_value_(want_value) {
+  : walk_(target, k, alpha, initial, self, values_wanted), want_value_(values_wanted > 0) {
   // nop
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -20,20 +21,25 @@ struct search_outcome {
   size_t hops = 0;              ///< see lookup::hops()
 };
 
-/// A lookup of the k peers nearest to a target, or (want_value) of a value
-/// stored near it, stopping at the first reply that carries it.
+/// A lookup of the k peers nearest to a target, or (values_wanted > 0) of a
+/// value stored near it, gathering the copies of up to values_wanted
+/// replicas (merged per subkey, the later expiration winning) or fewer when
+/// the caller ends it early (expire(): its grace after the first value ran
+/// out).
 class search {
 public:
   using waiter = std::function<void(const search_outcome&)>;
 
-  search(node_id target, bool want_value, size_t k, size_t alpha,
+  search(node_id target, size_t values_wanted, size_t k, size_t alpha,
          const std::vector<contact>& initial, node_id self);
 
   /// Adds a caller to notify when the search is done.
   void add_waiter(waiter w) { waiters_.push_back(std::move(w)); }
 
-  /// Peers to ask now (see lookup::next_requests).
-  std::vector<contact> next_requests() { return walk_.next_requests(); }
+  /// Peers to ask now (see lookup::next_requests); none once done().
+  std::vector<contact> next_requests() {
+    return expired_ ? std::vector<contact>{} : walk_.next_requests();
+  }
 
   /// `from` answered with `returned` peers and, if it holds one, a value.
   void on_reply(const node_id& from, const std::vector<contact>& returned,
@@ -42,8 +48,15 @@ public:
   /// `from` failed to answer.
   void on_failure(const node_id& from) { walk_.on_failure(from); }
 
-  /// Whether the lookup is finished.
-  bool done() const { return walk_.done(); }
+  /// Whether the lookup is finished (or was ended by expire()).
+  bool done() const { return expired_ || walk_.done(); }
+
+  /// Ends the search with what it has (replies still in flight are not
+  /// waited for).
+  void expire() { expired_ = true; }
+
+  /// Replies that carried the value so far.
+  size_t values() const { return walk_.values(); }
 
   /// The result so far.
   search_outcome outcome() const;
@@ -53,11 +66,17 @@ public:
 
   bool want_value() const { return want_value_; }
 
+  /// The owner's tag (tells this search from a later one of the same
+  /// target) and whether it scheduled the grace after the first value.
+  uint64_t tag = 0;
+  bool grace_armed = false;
+
   const node_id& target() const { return walk_.target(); }
 
 private:
   lookup walk_;
   bool want_value_;
+  bool expired_ = false;
   std::optional<record> value_;
   std::vector<waiter> waiters_;
 };

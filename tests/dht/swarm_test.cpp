@@ -1,9 +1,13 @@
-// 200 peers in one process: storing, finding, expiration, subkey merge.
+// 200 peers in one process: storing, finding, expiration, subkey merge;
+// a get merges the copies of several replicas and the local one.
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <caf/all.hpp>
 
 #include "actors/dht/swarm.hpp"
+#include "actors/dht/wire.hpp"
 #include "messages/errc.hpp"
 #include "tests/dht/test_support.hpp"
 
@@ -28,6 +32,19 @@ protected:
     return r.found && !r.value.is_dictionary && !r.value.values.empty()
              ? r.value.values.front().value
              : "<none>";
+  }
+
+  /// Stores `value` under `key` (at `subkey`, if any) on peer `i` alone,
+  /// as a store RPC from a client-mode sender would.
+  void store_on(swarm& s, size_t i, const std::string& key, const std::string& value,
+                double expiration, const std::optional<std::string>& subkey = std::nullopt) {
+    caf::scoped_actor self{sys_};
+    dht_store_request req{dht_peer{}, true,
+                          {dht_store_item{to_wire(node_id::of_key(key)), subkey.has_value(),
+                                          subkey.value_or(""), value, expiration}}};
+    self->request(s.peer(i), std::chrono::seconds{10}, req)
+      .receive([](const dht_store_reply& r) { ASSERT_EQ(r.accepted, std::vector<uint8_t>{1}); },
+               [](const caf::error& err) { FAIL() << describe(err); });
   }
 
   manual_clock clock_;
@@ -211,4 +228,57 @@ TEST_F(DhtSwarmTest, LookupsSucceedDespiteTenPercentMessageLoss) {
     }
   }
   EXPECT_GE(static_cast<double>(found) / total, 0.95) << found << "/" << total;
+}
+
+TEST_F(DhtSwarmTest, AGetMergesTheCopiesOfSeveralReplicasAndTheLocalOne) {
+  // 12 peers: every lookup reaches all of them (k = 20), so whichever
+  // replica answers first, the others' copies are asked for too.
+  auto s = make_swarm(12, 11);
+  auto t = clock_.now();
+  // Replicas that missed each other's stores: subkey 1 on peer 2 only,
+  // subkey 2 on peer 5 only, subkey 3 on the reading peer 9 itself.
+  store_on(*s, 2, "ffn.", "a", t + 30, std::string{"1"});
+  store_on(*s, 5, "ffn.", "b", t + 30, std::string{"2"});
+  store_on(*s, 9, "ffn.", "c", t + 30, std::string{"3"});
+  auto r = s->client_of(9).get_one("ffn.");
+  ASSERT_TRUE(r && r->found);
+  ASSERT_TRUE(r->value.is_dictionary);
+  std::vector<std::string> got;
+  for (auto& v : r->value.values)
+    got.push_back(v.subkey + "=" + v.value);
+  EXPECT_EQ(got, (std::vector<std::string>{"1=a", "2=b", "3=c"}));
+  // A plain value: an older copy on one replica, a newer one on another.
+  store_on(*s, 3, "plain", "older", t + 20);
+  store_on(*s, 7, "plain", "newer", t + 40);
+  EXPECT_EQ(plain_value(*s->client_of(0).get_one("plain")), "newer");
+  EXPECT_EQ(plain_value(*s->client_of(3).get_one("plain")), "newer"); // held locally: older
+}
+
+TEST_F(DhtSwarmTest, AGetWaitsOnlyItsGraceForMoreCopiesOnceOneArrived) {
+  auto opts = test_swarm(12, &clock_);
+  opts.peer.rpc_timeout = std::chrono::seconds{20}; // a vanished peer costs 20 s
+  swarm s{sys_, opts};
+  ASSERT_FALSE(s.grow(12));
+  // The nearest peer to the key holds its only copy; the next two vanish.
+  auto key = node_id::of_key("lonely");
+  std::vector<std::pair<node_id, size_t>> by_distance;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto st = s.client_of(i).stats();
+    ASSERT_TRUE(st) << describe(st.error());
+    auto id = id_from_wire(st->self.id);
+    ASSERT_TRUE(id);
+    by_distance.emplace_back(*id ^ key, i);
+  }
+  std::sort(by_distance.begin(), by_distance.end());
+  store_on(s, by_distance[0].second, "lonely", "only", clock_.now() + 30);
+  s.vanish(by_distance[1].second);
+  s.vanish(by_distance[2].second);
+  auto start = std::chrono::steady_clock::now();
+  auto r = s.client_of(by_distance.back().second).get_one("lonely");
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(plain_value(*r), "only");
+  // Three copies were wanted and only one exists: the get ends 250 ms after
+  // it arrived, not when the vanished replicas' 20 s timeouts run out.
+  // Generous for a loaded machine, far below 20 s.
+  EXPECT_LT(secs, 10.0);
 }

@@ -145,7 +145,7 @@ TEST(DhtLookupTest, ValueLookupStopsAtTheFirstHolder) {
     auto origin = net.ids()[net.rng()() % net.ids().size()];
     if (holders.count(origin) > 0)
       continue;
-    lookup q{key, k, alpha, net.table(origin).closest(key, k), origin, true};
+    lookup q{key, k, alpha, net.table(origin).closest(key, k), origin, 1};
     net.drive(q, origin, {}, holders);
     ASSERT_TRUE(q.found_value());
     EXPECT_TRUE(q.done());
@@ -153,6 +153,25 @@ TEST(DhtLookupTest, ValueLookupStopsAtTheFirstHolder) {
     EXPECT_EQ(holders.count(q.value_source()->id), 1u);
     EXPECT_LE(q.hops(), 6u);
     EXPECT_TRUE(q.next_requests().empty());
+  }
+}
+
+TEST(DhtLookupTest, ValueLookupGathersTheWantedNumberOfHolders) {
+  auto& net = shared_network();
+  for (int i = 0; i < 50; ++i) {
+    auto key = node_id::random(net.rng());
+    auto holders_list = brute_force(net.ids(), key, 5);
+    std::unordered_set<node_id> holders(holders_list.begin(), holders_list.end());
+    auto origin = net.ids()[net.rng()() % net.ids().size()];
+    if (holders.count(origin) > 0)
+      continue;
+    lookup q{key, k, alpha, net.table(origin).closest(key, k), origin, 3};
+    net.drive(q, origin, {}, holders);
+    EXPECT_TRUE(q.done());
+    // Three of the five holders answered with the value (replies in flight
+    // when the third arrived may add more).
+    EXPECT_GE(q.values(), 3u);
+    EXPECT_LE(q.values(), 5u);
   }
 }
 

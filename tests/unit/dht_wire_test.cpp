@@ -71,7 +71,7 @@ TEST(DhtSearchTest, MergesValuesOfRepliesInFlightOnly) {
   std::vector<contact> initial;
   for (int i = 0; i < 3; ++i)
     initial.push_back(contact{node_id::random(rng), {"h", static_cast<uint16_t>(i + 1)}, 0});
-  search s{target, true, 20, 3, initial, node_id::random(rng)};
+  search s{target, 1, 20, 3, initial, node_id::random(rng)};
   auto asked = s.next_requests();
   ASSERT_EQ(asked.size(), 3u);
   s.on_reply(asked[0].id, {}, dictionary({{"1", {"a", 10}}}));
@@ -82,4 +82,29 @@ TEST(DhtSearchTest, MergesValuesOfRepliesInFlightOnly) {
   ASSERT_TRUE(out.value);
   EXPECT_EQ(out.value->subkeys.size(), 2u);
   EXPECT_EQ(out.hops, 1u);
+}
+
+TEST(DhtSearchTest, GathersTheWantedCopiesOrWhatItHasWhenExpired) {
+  std::mt19937_64 rng{6};
+  auto target = node_id::random(rng);
+  std::vector<contact> initial;
+  for (int i = 0; i < 4; ++i)
+    initial.push_back(contact{node_id::random(rng), {"h", static_cast<uint16_t>(i + 1)}, 0});
+  search s{target, 3, 20, 4, initial, node_id::random(rng)};
+  auto asked = s.next_requests();
+  ASSERT_EQ(asked.size(), 4u);
+  s.on_reply(asked[0].id, {}, dictionary({{"1", {"a", 10}}, {"2", {"old", 10}}}));
+  s.on_reply(asked[1].id, {}, dictionary({{"2", {"new", 20}}}));
+  EXPECT_FALSE(s.done()); // two of the three copies wanted
+  EXPECT_EQ(s.values(), 2u);
+  s.on_reply(asked[2].id, {}, std::nullopt);
+  EXPECT_FALSE(s.done());
+  s.expire(); // the owner's grace after the first copy ran out
+  EXPECT_TRUE(s.done());
+  EXPECT_TRUE(s.next_requests().empty());
+  auto out = s.outcome();
+  ASSERT_TRUE(out.value);
+  ASSERT_EQ(out.value->subkeys.size(), 2u); // the union of both copies...
+  EXPECT_EQ(out.value->subkeys.at("1").value, "a");
+  EXPECT_EQ(out.value->subkeys.at("2").value, "new"); // ...the later expiration winning
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "messages/errc.hpp"
+#include "actors/dht/node_dht.hpp"
 #include "runtime/node_config.hpp"
 
 using namespace colony;
@@ -416,7 +417,9 @@ TEST(NodeConfigTest, DhtSectionParses) {
                                  "  rpc_timeout_ms: 1500\n"
                                  "  k: 16\n"
                                  "  alpha: 4\n"
-                                 "  num_replicas: 3\n");
+                                 "  num_replicas: 3\n"
+                                 "  values_wanted: 2\n"
+                                 "  value_grace_ms: 400\n");
   ASSERT_TRUE(cfg) << describe(cfg.error());
   ASSERT_TRUE(cfg->dht);
   const auto& d = *cfg->dht;
@@ -430,6 +433,11 @@ TEST(NodeConfigTest, DhtSectionParses) {
   EXPECT_EQ(d.k, 16u);
   EXPECT_EQ(d.alpha, 4u);
   EXPECT_EQ(d.num_replicas, 3u);
+  EXPECT_EQ(d.values_wanted, 2u);
+  EXPECT_EQ(d.value_grace_ms, 400u);
+  auto peer = dht::peer_config_of(d);
+  EXPECT_EQ(peer.values_wanted, 2u);
+  EXPECT_EQ(peer.value_grace, std::chrono::milliseconds{400});
 }
 
 TEST(NodeConfigTest, DhtDefaultsAndAbsence) {
@@ -449,6 +457,8 @@ TEST(NodeConfigTest, DhtDefaultsAndAbsence) {
   EXPECT_EQ(cfg->dht->k, 20u);
   EXPECT_EQ(cfg->dht->alpha, 3u);
   EXPECT_EQ(cfg->dht->num_replicas, 5u);
+  EXPECT_EQ(cfg->dht->values_wanted, 3u);
+  EXPECT_EQ(cfg->dht->value_grace_ms, 250u);
 }
 
 TEST(NodeConfigTest, DhtSectionIsValidated) {
