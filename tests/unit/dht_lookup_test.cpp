@@ -136,7 +136,11 @@ TEST(DhtLookupTest, SkipsFailedNodes) {
   }
 }
 
-TEST(DhtLookupTest, ValueLookupStopsAtTheFirstHolder) {
+/// 50 value lookups wanting `values_wanted` copies of a key held by its 5
+/// nearest nodes, each from a random non-holder; `check` sees each finished
+/// lookup and the holders.
+template <class Check>
+void value_lookups(size_t values_wanted, Check check) {
   auto& net = shared_network();
   for (int i = 0; i < 50; ++i) {
     auto key = node_id::random(net.rng());
@@ -145,34 +149,31 @@ TEST(DhtLookupTest, ValueLookupStopsAtTheFirstHolder) {
     auto origin = net.ids()[net.rng()() % net.ids().size()];
     if (holders.count(origin) > 0)
       continue;
-    lookup q{key, k, alpha, net.table(origin).closest(key, k), origin, 1};
+    lookup q{key, k, alpha, net.table(origin).closest(key, k), origin, values_wanted};
     net.drive(q, origin, {}, holders);
+    check(q, holders);
+  }
+}
+
+TEST(DhtLookupTest, ValueLookupStopsAtTheFirstHolder) {
+  value_lookups(1, [](lookup& q, const std::unordered_set<node_id>& holders) {
     ASSERT_TRUE(q.found_value());
     EXPECT_TRUE(q.done());
     ASSERT_NE(q.value_source(), nullptr);
     EXPECT_EQ(holders.count(q.value_source()->id), 1u);
     EXPECT_LE(q.hops(), 6u);
     EXPECT_TRUE(q.next_requests().empty());
-  }
+  });
 }
 
 TEST(DhtLookupTest, ValueLookupGathersTheWantedNumberOfHolders) {
-  auto& net = shared_network();
-  for (int i = 0; i < 50; ++i) {
-    auto key = node_id::random(net.rng());
-    auto holders_list = brute_force(net.ids(), key, 5);
-    std::unordered_set<node_id> holders(holders_list.begin(), holders_list.end());
-    auto origin = net.ids()[net.rng()() % net.ids().size()];
-    if (holders.count(origin) > 0)
-      continue;
-    lookup q{key, k, alpha, net.table(origin).closest(key, k), origin, 3};
-    net.drive(q, origin, {}, holders);
+  value_lookups(3, [](lookup& q, const std::unordered_set<node_id>&) {
     EXPECT_TRUE(q.done());
     // Three of the five holders answered with the value (replies in flight
     // when the third arrived may add more).
     EXPECT_GE(q.values(), 3u);
     EXPECT_LE(q.values(), 5u);
-  }
+  });
 }
 
 TEST(DhtLookupTest, NeverAsksSelfOrTheSameContactTwice) {

@@ -1,3 +1,5 @@
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "actors/dht/search.hpp"
@@ -13,6 +15,14 @@ record dictionary(std::map<std::string, timed_value> entries) {
   r.is_dictionary = true;
   r.subkeys = std::move(entries);
   return r;
+}
+
+/// `n` contacts with random ids at endpoints h:1 ... h:n.
+std::vector<contact> some_contacts(std::mt19937_64& rng, int n) {
+  std::vector<contact> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(contact{node_id::random(rng), {"h", static_cast<uint16_t>(i + 1)}, 0});
+  return out;
 }
 
 record plain(std::string value, double expiration) {
@@ -68,10 +78,7 @@ TEST(DhtWireTest, MergeOfPlainValuesKeepsTheLaterOne) {
 TEST(DhtSearchTest, MergesValuesOfRepliesInFlightOnly) {
   std::mt19937_64 rng{5};
   auto target = node_id::random(rng);
-  std::vector<contact> initial;
-  for (int i = 0; i < 3; ++i)
-    initial.push_back(contact{node_id::random(rng), {"h", static_cast<uint16_t>(i + 1)}, 0});
-  search s{target, 1, 20, 3, initial, node_id::random(rng)};
+  search s{target, 1, 20, 3, some_contacts(rng, 3), node_id::random(rng)};
   auto asked = s.next_requests();
   ASSERT_EQ(asked.size(), 3u);
   s.on_reply(asked[0].id, {}, dictionary({{"1", {"a", 10}}}));
@@ -87,10 +94,7 @@ TEST(DhtSearchTest, MergesValuesOfRepliesInFlightOnly) {
 TEST(DhtSearchTest, GathersTheWantedCopiesOrWhatItHasWhenExpired) {
   std::mt19937_64 rng{6};
   auto target = node_id::random(rng);
-  std::vector<contact> initial;
-  for (int i = 0; i < 4; ++i)
-    initial.push_back(contact{node_id::random(rng), {"h", static_cast<uint16_t>(i + 1)}, 0});
-  search s{target, 3, 20, 4, initial, node_id::random(rng)};
+  search s{target, 3, 20, 4, some_contacts(rng, 4), node_id::random(rng)};
   auto asked = s.next_requests();
   ASSERT_EQ(asked.size(), 4u);
   s.on_reply(asked[0].id, {}, dictionary({{"1", {"a", 10}}, {"2", {"old", 10}}}));
