@@ -147,12 +147,13 @@ void shared_model::step() {
   }
   if (opts_.clip_grad_norm > 0)
     torch::nn::utils::clip_grad_norm_(params_, opts_.clip_grad_norm);
-  // The version drives the schedule, so a restored checkpoint (or a
-  // joiner's download) resumes it where the model is.
-  auto lr = scheduled_lr(opts_.lr, opts_.lr_warmup, opts_.lr_total, version_);
+  // The node's optimizer steps drive the schedule (not the version, which
+  // averaging rounds also advance); checkpointed, so a restart resumes it.
+  auto lr = scheduled_lr(opts_.lr, opts_.lr_warmup, opts_.lr_total, steps_);
   for (auto& group : opt_->param_groups())
     group.options().set_lr(lr);
   opt_->step();
+  ++steps_;
   for (auto& p : params_)
     p.mutable_grad() = torch::Tensor();
   acc_.clear();
@@ -194,7 +195,7 @@ void shared_model::log_progress() {
                             version_, quantile(s.staleness, 0.5),
                             quantile(s.staleness, 0.95), s.dropped, s.scaled,
                             secs > 0 ? static_cast<double>(window_samples_) / secs : 0.0,
-                            scheduled_lr(opts_.lr, opts_.lr_warmup, opts_.lr_total, version_));
+                            scheduled_lr(opts_.lr, opts_.lr_warmup, opts_.lr_total, steps_));
   window_start_ = now;
   window_samples_ = 0;
 }
@@ -283,6 +284,7 @@ void shared_model::save_now() {
   opt_->save(opt_ar);
   ar.write("optimizer", opt_ar);
   ar.write("version", torch::tensor(static_cast<int64_t>(version_)));
+  ar.write("steps", torch::tensor(static_cast<int64_t>(steps_)));
   auto tmp = path + ".tmp";
   ar.save_to(tmp);
   std::filesystem::rename(tmp, path); // atomic on one file system
@@ -302,6 +304,9 @@ bool shared_model::load() {
   torch::Tensor v;
   ar.read("version", v);
   version_ = static_cast<uint64_t>(v.item<int64_t>());
+  torch::Tensor steps;
+  // A checkpoint written before steps were recorded: its version.
+  steps_ = ar.try_read("steps", steps) ? static_cast<uint64_t>(steps.item<int64_t>()) : version_;
   publish();
   return true;
 }

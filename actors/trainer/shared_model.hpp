@@ -39,8 +39,8 @@ struct model_options {
   double lr = 1e-3;
   double weight_decay = 0;
   double clip_grad_norm = 0;       ///< 0 = no clipping
-  uint64_t lr_warmup = 0;          ///< versions of linear warm-up (runtime/lr_schedule.hpp)
-  uint64_t lr_total = 0;           ///< lr reaches 0 at this version; 0 = no decay
+  uint64_t lr_warmup = 0;          ///< optimizer steps of linear warm-up (runtime/lr_schedule.hpp)
+  uint64_t lr_total = 0;           ///< lr reaches 0 at this optimizer step; 0 = no decay
   uint32_t accumulate = 1;         ///< gradients (micro-batches) per optimizer step
   uint64_t max_staleness = 0;      ///< versions behind at apply time; 0 = unbounded
   bool drop_stale = true;          ///< beyond max_staleness: drop (else scale by 1/(1+s))
@@ -148,6 +148,7 @@ private:
   std::vector<torch::Tensor> acc_;
   uint32_t pending_ = 0;
   uint64_t version_ = 0;
+  uint64_t steps_ = 0; ///< optimizer steps of this node (the schedule's clock)
   std::chrono::steady_clock::time_point window_start_;
   uint64_t window_samples_ = 0;
   model_stats window_;

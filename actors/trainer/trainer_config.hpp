@@ -60,9 +60,9 @@ struct trainer_config {
   uint32_t threads = 0;           ///< pool threads running chains; 0 = count x in_flight
   std::string optimizer = "adam"; ///< adam | sgd, on the trainer-side parameters
   double lr = 1e-3;
-  uint64_t lr_warmup = 0;         ///< versions over which lr grows linearly from lr / lr_warmup
-  std::string lr_decay = "none";  ///< none | linear (to 0 at the run's last version:
-                                  ///< lr_total_versions(); averaging rounds count too)
+  uint64_t lr_warmup = 0;         ///< optimizer steps over which lr grows linearly
+  std::string lr_decay = "none";  ///< none | linear (to 0 at the node's last optimizer
+                                  ///< step: lr_total_versions())
   double weight_decay = 0;
   double clip_grad_norm = 0;      ///< 0 = none
   uint32_t accumulate = 1;        ///< micro-batches per optimizer step (their mean gradient)
@@ -86,8 +86,9 @@ struct trainer_config {
 
   uint64_t sampler_seed() const { return data_seed ? *data_seed : seed; }
   uint32_t pool_threads() const { return threads ? threads : count * in_flight; }
-  /// The version at which a linear decay reaches 0: the node's optimizer
-  /// steps, count x steps / accumulate; 0 without decay.
+  /// The optimizer step at which a linear decay reaches 0: the node's
+  /// optimizer steps, count x steps / accumulate (averaging rounds make
+  /// versions, not steps); 0 without decay.
   uint64_t lr_total_versions() const {
     return lr_decay == "linear" ? (uint64_t{count} * steps + accumulate - 1) / accumulate : 0;
   }

@@ -53,18 +53,22 @@ TEST(SharedModelTest, GradientsAtTheCurrentVersionStepTheModelOnceEach) {
   EXPECT_EQ(s.staleness, (std::vector<uint32_t>{0, 0, 0}));
 }
 
-TEST(SharedModelTest, TheLearningRateFollowsWarmUpAndDecayByVersion) {
+TEST(SharedModelTest, TheLearningRateFollowsWarmUpAndDecayByOptimizerStep) {
   auto o = sgd(0.1);
   o.lr_warmup = 2;
   o.lr_total = 4;
   shared_model m{linear(1.0), o};
-  // lr per version 0..4: 0.05, 0.1 (warm-up), 0.1, 0.05 (decay), 0.
+  // lr per optimizer step 0..4: 0.05, 0.1 (warm-up), 0.1, 0.05 (decay), 0.
   double expected = 1.0;
+  int step = 0;
   for (double lr : {0.05, 0.1, 0.1, 0.05, 0.0}) {
+    if (step++ == 2) // an averaging round: a version, not a step of the schedule
+      m.add_delta({torch::zeros({1, 2}), torch::zeros({1})});
     m.submit(grad_of(1.0, m.version())).wait();
     expected -= lr;
     EXPECT_NEAR(weight_of(m), expected, 1e-6) << "at version " << m.version();
   }
+  EXPECT_EQ(m.version(), 6u);
 }
 
 TEST(SharedModelTest, AccumulateStepsOnTheMeanOfItsMicroBatches) {
@@ -146,18 +150,20 @@ TEST(SharedModelTest, CheckpointRestoresVersionParametersAndOptimizer) {
   std::filesystem::remove_all(dir);
   model_options o; // Adam: its moments change the next step
   o.lr = 0.1;
+  o.lr_total = 10; // the schedule's position (3 steps, not 4 versions) is restored too
   o.checkpoint_path = (dir / "model.pt").string();
   shared_model a{linear(1.0), o};
   for (double g : {1.0, -2.0, 0.5})
     a.submit(grad_of(g, a.version())).wait();
+  a.add_delta({torch::zeros({1, 2}), torch::zeros({1})}); // a version, not a step
   a.save();
   shared_model b{linear(5.0), o};
   ASSERT_TRUE(b.load());
-  EXPECT_EQ(b.version(), 3u);
+  EXPECT_EQ(b.version(), 4u);
   EXPECT_TRUE(torch::equal(a.current()->values[0], b.current()->values[0]));
   auto w = weight_of(a);
-  a.submit(grad_of(0.3, 3)).wait();
-  b.submit(grad_of(0.3, 3)).wait();
+  a.submit(grad_of(0.3, 4)).wait();
+  b.submit(grad_of(0.3, 4)).wait();
   EXPECT_FLOAT_EQ(weight_of(a), weight_of(b));
   // A fresh Adam at the same values would move by exactly lr on this step
   // (m / sqrt(v) = sign(g)); the restored one keeps its history instead.
