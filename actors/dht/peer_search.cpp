@@ -98,8 +98,9 @@ void peer_state::on_find_reply(const contact& from, const std::vector<node_id>& 
       auto j = searches_.find(search_key{targets[i], want_value});
       if (j == searches_.end())
         continue;
+      auto had_value = j->second.values() > 0;
       j->second.on_reply(from.id, returned, value);
-      if (want_value && j->second.values() > 0 && !j->second.grace_armed)
+      if (want_value && !had_value && j->second.values() > 0) // the first copy
         arm_grace(j->first, j->second);
       dirty_.insert(j->first);
     }
@@ -118,8 +119,7 @@ void peer_state::on_find_failure(const contact& from, const std::vector<node_id>
     }
 }
 
-void peer_state::arm_grace(const search_key& key, search& s) {
-  s.grace_armed = true;
+void peer_state::arm_grace(const search_key& key, const search& s) {
   after(std::chrono::duration_cast<caf::timespan>(cfg_.value_grace), [this, key, tag = s.tag] {
     auto i = searches_.find(key);
     if (i == searches_.end() || i->second.tag != tag)

@@ -120,7 +120,7 @@ private:
   void collect(search& s, find_batches& batches);
   void finish(const search_key& key);
   /// Ends the value search `key` value_grace from now (it has a value).
-  void arm_grace(const search_key& key, search& s);
+  void arm_grace(const search_key& key, const search& s);
   void on_find_reply(const contact& from, const std::vector<node_id>& targets,
                      dht_find_reply& reply);
   void on_find_failure(const contact& from, const std::vector<node_id>& targets);

@@ -66,10 +66,8 @@ public:
 
   bool want_value() const { return want_value_; }
 
-  /// The owner's tag (tells this search from a later one of the same
-  /// target) and whether it scheduled the grace after the first value.
+  /// The owner's tag: tells this search from a later one of the same target.
   uint64_t tag = 0;
-  bool grace_armed = false;
 
   const node_id& target() const { return walk_.target(); }
 
