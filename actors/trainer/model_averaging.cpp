@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include "actors/averaging/tensors.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
 
@@ -30,18 +31,16 @@ caf::expected<std::vector<torch::Tensor>> from_named(const std::vector<std::stri
   if (xs.size() != names.size())
     return make_error(errc::bad_shape, std::to_string(xs.size()) + " tensors for a model of "
                                          + std::to_string(names.size()));
-  std::vector<torch::Tensor> out;
-  for (size_t i = 0; i < xs.size(); ++i) {
+  for (size_t i = 0; i < xs.size(); ++i)
     if (xs[i].name != names[i])
       return make_error(errc::bad_shape, "tensor '" + xs[i].name + "' where the model has '"
                                            + names[i] + "'");
-    int64_t n = 1;
-    for (auto d : xs[i].shape)
-      n *= d;
-    if (n != static_cast<int64_t>(xs[i].values.size()))
-      return make_error(errc::bad_shape, "tensor '" + xs[i].name + "': values do not fit");
-    out.push_back(torch::from_blob(xs[i].values.data(), xs[i].shape, torch::kFloat32).clone());
-  }
+  // Values against shapes, with the averager's own overflow-checked rule.
+  if (auto l = averaging::layout_of(xs); !l)
+    return l.error();
+  std::vector<torch::Tensor> out;
+  for (auto& x : xs)
+    out.push_back(torch::from_blob(x.values.data(), x.shape, torch::kFloat32).clone());
   return out;
 }
 
