@@ -46,6 +46,12 @@ using bench_clock = std::chrono::steady_clock;
 
 namespace {
 
+/// The owner of every declaration of this bench.
+const identity::node_key& bench_key() {
+  static const auto key = identity::node_key::generate();
+  return key;
+}
+
 constexpr int dim = 512, hidden = 2048, rows = 2, cols = 4, k_best = 2, batch = 16;
 
 [[noreturn]] void die(const std::string& what) {
@@ -321,9 +327,9 @@ std::unique_ptr<dht::swarm> make_swarm(caf::actor_system& sys, const endpoint& e
     die(describe(err));
   auto c = s->client_of(0);
   for (auto& p : {"la", "lb"}) {
-    if (!dht::declare_experts(c, uids_of(p, {0}), e0, dht::unix_time() + 3600))
+    if (!dht::declare_experts(c, uids_of(p, {0}), e0, dht::unix_time() + 3600, bench_key()))
       die("declare failed");
-    if (!dht::declare_experts(c, uids_of(p, {1}), e1, dht::unix_time() + 3600))
+    if (!dht::declare_experts(c, uids_of(p, {1}), e1, dht::unix_time() + 3600, bench_key()))
       die("declare failed");
   }
   return s;
@@ -345,8 +351,8 @@ public:
     auto e0 = *parse_endpoint(read_ready(n0_)), e1 = *parse_endpoint(read_ready(n1_));
     auto c = swarm.client_of(0);
     for (auto& p : {l_.a, l_.b})
-      if (!dht::declare_experts(c, uids_of(p, {0}), e0, dht::unix_time() + 3600)
-          || !dht::declare_experts(c, uids_of(p, {1}), e1, dht::unix_time() + 3600))
+      if (!dht::declare_experts(c, uids_of(p, {0}), e0, dht::unix_time() + 3600, bench_key())
+          || !dht::declare_experts(c, uids_of(p, {1}), e1, dht::unix_time() + 3600, bench_key()))
         die("declare failed");
   }
   ~fresh_experts() {
@@ -414,7 +420,7 @@ int main(int argc, char** argv) {
   {
     auto c = swarm->client_of(0);
     for (auto& p : {"ia", "ib"})
-      dht::declare_experts(c, uids_of(p, {0, 1}), inproc, dht::unix_time() + 3600);
+      dht::declare_experts(c, uids_of(p, {0, 1}), inproc, dht::unix_time() + 3600, bench_key());
   }
   auto peer = swarm->peer(1);
   const uint32_t overhead_trainers = 16, dmoe_trainers = quick ? 64 : many;

@@ -17,6 +17,7 @@ using defer_atom = caf::atom_constant<caf::atom("defer")>;
 using run_atom = caf::atom_constant<caf::atom("run")>;
 using fire_atom = caf::atom_constant<caf::atom("fire")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using step_atom = caf::atom_constant<caf::atom("step")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;

@@ -240,13 +240,19 @@ struct dht_peer_stats {
   uint64_t rpcs_failed = 0;
   uint64_t searches_started = 0;
   uint64_t searches_joined = 0; ///< lookups that joined a running search
+  uint64_t finds_stalled = 0;   ///< find requests a lookup stopped waiting on
+  uint64_t handed_off = 0;      ///< records sent to a new nearer peer
+  uint64_t republished = 0;     ///< records re-stored by this holder
+  uint64_t repaired = 0;        ///< records stored by read-repair
+  uint64_t refused = 0;         ///< store items refused (bad signature, owned)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, dht_peer_stats& x) {
   return f(caf::meta::type_name("dht_peer_stats"), x.self, x.client_mode, x.records,
            x.contacts, x.rpcs_sent, x.rpcs_failed, x.searches_started,
-           x.searches_joined);
+           x.searches_joined, x.finds_stalled, x.handed_off, x.republished, x.repaired,
+           x.refused);
 }
 
 } // namespace colony

@@ -210,7 +210,9 @@ caf::error parse_dht_section(const YAML::Node& yaml, node_config& cfg) {
   d.host = cfg.host;
   map_reader r{yaml, "dht", {"host", "port", "initial_peers", "client_mode", "expiration_s",
                              "update_period_s", "rpc_timeout_ms", "k", "alpha",
-                             "num_replicas", "values_wanted", "value_grace_ms"}};
+                             "num_replicas", "values_wanted", "value_grace_ms",
+                             "rpc_timeout_min_ms", "republish_s", "hand_off", "read_repair",
+                             "key_file"}};
   r.text("host", d.host, true)
     .integer("port", 0, d.port)
     .boolean("client_mode", d.client_mode)
@@ -221,9 +223,18 @@ caf::error parse_dht_section(const YAML::Node& yaml, node_config& cfg) {
     .integer("alpha", 1, d.alpha, 100)
     .integer("num_replicas", 1, d.num_replicas, 100)
     .integer("values_wanted", 1, d.values_wanted, 100)
-    .integer("value_grace_ms", 0, d.value_grace_ms, 60000);
+    .integer("value_grace_ms", 0, d.value_grace_ms, 60000)
+    .integer("rpc_timeout_min_ms", 1, d.rpc_timeout_min_ms, 3600000)
+    .real("republish_s", non_negative, d.republish_s)
+    .boolean("hand_off", d.hand_off)
+    .boolean("read_repair", d.read_repair)
+    .text("key_file", d.key_file, true);
   if (r.error())
     return r.error();
+  if (d.rpc_timeout_min_ms > d.rpc_timeout_ms)
+    return bad("dht.rpc_timeout_min_ms", std::to_string(d.rpc_timeout_min_ms)
+                                           + " must not exceed rpc_timeout_ms ("
+                                           + std::to_string(d.rpc_timeout_ms) + ")");
   if (d.update_period_s >= d.expiration_s)
     return bad("dht.update_period_s", number(d.update_period_s)
                                         + " must be less than expiration_s ("

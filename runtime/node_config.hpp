@@ -79,7 +79,15 @@ struct dht_config {
   bool client_mode = false;               ///< never stored in others' tables
   double expiration_s = 60;               ///< declarations live this long
   double update_period_s = 0;             ///< re-declare period; 0 = expiration_s / 3
-  uint32_t rpc_timeout_ms = 3000;
+  uint32_t rpc_timeout_ms = 3000;         ///< the most an RPC waits (peers never measured)
+  uint32_t rpc_timeout_min_ms = 500;      ///< floor of the RTT-based timeouts
+  double republish_s = 60;                ///< holders re-store keys idle this long; 0 = never
+  bool hand_off = true;                   ///< send held keys to new nearer peers
+  bool read_repair = true;                ///< a get stores the merged value on stale replicas
+  /// The node's Ed25519 key (PEM, mode 600), created at first start; it
+  /// seals the node's declarations. Empty: a key made at each start (a
+  /// restarted node then waits for its old declarations to expire).
+  std::string key_file;
   uint32_t k = 20;
   uint32_t alpha = 3;
   uint32_t num_replicas = 5;

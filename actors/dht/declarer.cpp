@@ -1,5 +1,6 @@
 #include "actors/dht/declarer.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <caf/all.hpp>
@@ -25,6 +26,8 @@ struct declarer_state {
   std::vector<std::string> uids; ///< of the round in flight (or the last one)
   std::set<std::string> withdraw; ///< dropped from the source, to withdraw
   std::vector<std::string> withdrawing; ///< of the round in flight
+  bool left = false; ///< after leave: declares nothing more
+  double declared_until = 0; ///< the latest expiration declared
 
   explicit declarer_state(declarer_actor::stateful_pointer<declarer_state> ptr) : self(ptr) {}
 
@@ -39,6 +42,8 @@ struct declarer_state {
   }
 
   void declare() {
+    if (left)
+      return;
     if (in_flight) {
       again = true;
       return;
@@ -52,8 +57,9 @@ struct declarer_state {
     if (uids.empty() && withdrawing.empty())
       return;
     auto expiration = cfg.clock() + cfg.expiration_s;
-    auto items = declaration_items(uids, cfg.expert_ep, expiration);
-    auto gone = withdrawal_items(withdrawing, expiration);
+    declared_until = std::max(declared_until, expiration);
+    auto items = declaration_items(uids, cfg.expert_ep, expiration, *cfg.owner);
+    auto gone = withdrawal_items(withdrawing, expiration, *cfg.owner);
     if (!items || !gone) {
       auto err = items ? gone.error() : items.error();
       log::get("dht")->error("event=declare_failed error=\"{}\"", describe(err));
@@ -92,6 +98,28 @@ struct declarer_state {
     round_over();
   }
 
+  /// Withdraws every uid declared so far or still to declare.
+  caf::result<uint64_t> leave() {
+    left = true;
+    std::set<std::string> all{uids.begin(), uids.end()};
+    all.insert(withdraw.begin(), withdraw.end());
+    for (auto& uid : cfg.uids_source ? cfg.uids_source() : cfg.uids)
+      all.insert(uid);
+    std::vector<std::string> gone{all.begin(), all.end()};
+    // Newer than every declaration, even on a clock that did not move.
+    auto expiration = std::max(cfg.clock() + cfg.expiration_s, declared_until + 1e-3);
+    auto items = withdrawal_items(gone, expiration, *cfg.owner);
+    if (!items)
+      return items.error();
+    if (items->empty())
+      return uint64_t{0};
+    auto rp = self->make_response_promise<uint64_t>();
+    self->request(peer, period(), dht_put_request{std::move(*items)})
+      .then([rp, n = gone.size()](dht_put_reply&) mutable { rp.deliver(uint64_t{n}); },
+            [rp](caf::error& err) mutable { rp.deliver(err); });
+    return rp;
+  }
+
   void failed(const caf::error& err) {
     log::get("dht")->warn("event=declare_failed experts={} error=\"{}\"", uids.size(),
                           describe(err));
@@ -108,12 +136,30 @@ declarer_actor::behavior_type declarer(declarer_actor::stateful_pointer<declarer
     [self](tick_atom) { self->state.tick(); },
     [self](wake_atom) { self->state.declare(); },
     [self](stats_atom) { return self->state.rounds; },
+    [self](leave_atom) { return self->state.leave(); },
   };
 }
 
 } // namespace
 
+void leave(caf::actor_system& sys, const declarer_actor& d, caf::timespan timeout) {
+  auto start = std::chrono::steady_clock::now();
+  caf::scoped_actor self{sys};
+  self->request(d, timeout, leave_atom::value)
+    .receive(
+      [&](uint64_t n) {
+        auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()
+                                                            - start);
+        log::get("dht")->info("event=leave withdrawn={} took_ms={:.1f}", n, ms.count());
+      },
+      [&](caf::error& err) {
+        log::get("dht")->warn("event=leave_failed error=\"{}\"", describe(err));
+      });
+}
+
 declarer_actor spawn_declarer(caf::actor_system& sys, peer_actor peer, declarer_config cfg) {
+  if (!cfg.owner)
+    cfg.owner = std::make_shared<const identity::node_key>(identity::node_key::generate());
   return sys.spawn(declarer, std::move(peer), std::move(cfg));
 }
 

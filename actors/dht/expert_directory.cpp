@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "actors/dht/sealed_value.hpp"
 #include "messages/errc.hpp"
 #include "messages/expert_uid.hpp"
 
@@ -15,70 +16,115 @@ caf::error bad_prefix(const std::string& prefix) {
                                          + "' (want e.g. 'ffn.' or 'ffn.3.')");
 }
 
+/// A put item holding `payload` sealed by `owner`.
+dht_put_item sealed_item(const identity::node_key& owner, const std::string& key,
+                         bool has_subkey, const std::string& subkey, const std::string& payload,
+                         double expiration) {
+  return dht_put_item{key, has_subkey, subkey,
+                      seal(owner, node_id::of_key(key), has_subkey, subkey, payload, expiration),
+                      expiration};
+}
+
 /// The uid records of `uids`, then each prefix entry once.
 std::vector<dht_put_item> items_of(const std::vector<std::string>& uids,
-                                   const std::string& value, double expiration) {
+                                   const std::string& value, double expiration,
+                                   const identity::node_key& owner) {
   std::vector<dht_put_item> result;
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& uid : uids)
-    result.push_back(dht_put_item{uid, false, {}, value, expiration});
-  for (const auto& uid : uids)
-    for (const auto& d : declaration_entries(uid))
-      if (seen.emplace(d.prefix_key, d.subkey).second)
-        result.push_back(dht_put_item{d.prefix_key, true, d.subkey, value, expiration});
+    result.push_back(sealed_item(owner, uid, false, {}, value, expiration));
+  for (const auto& uid : uids) {
+    auto entries = declaration_entries(uid);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      // Upper levels are shared by every node with experts below: one
+      // subkey per owner. The uid's own entry has one owner, as the uid.
+      auto subkey = entries[i].subkey;
+      if (i + 1 < entries.size())
+        subkey += "@" + owner.fingerprint();
+      if (seen.emplace(entries[i].prefix_key, subkey).second)
+        result.push_back(sealed_item(owner, entries[i].prefix_key, true, subkey, value,
+                                     expiration));
+    }
+  }
   return result;
+}
+
+/// The endpoint a declaration entry holds: sealed and valid, not withdrawn.
+std::optional<endpoint> declared_endpoint(const std::string& key, bool has_subkey,
+                                          const std::string& subkey, const dht_value& x) {
+  auto opened = open_value(node_id::of_key(key), has_subkey, subkey, x.value, x.expiration);
+  if (opened.state != seal_state::valid || opened.payload.empty())
+    return std::nullopt;
+  auto ep = parse_endpoint(opened.payload);
+  return ep ? std::optional<endpoint>{*ep} : std::nullopt;
 }
 
 } // namespace
 
 caf::expected<std::vector<dht_put_item>>
-declaration_items(const std::vector<std::string>& uids, const endpoint& ep, double expiration) {
+declaration_items(const std::vector<std::string>& uids, const endpoint& ep, double expiration,
+                  const identity::node_key& owner) {
   for (const auto& uid : uids)
     if (auto parsed = parse_uid(uid); !parsed)
       return parsed.error();
-  return items_of(uids, ep.to_string(), expiration);
+  return items_of(uids, ep.to_string(), expiration, owner);
 }
 
 caf::expected<std::vector<dht_put_item>> withdrawal_items(const std::vector<std::string>& uids,
-                                                          double expiration) {
+                                                          double expiration,
+                                                          const identity::node_key& owner) {
   std::vector<dht_put_item> result;
   for (const auto& uid : uids) {
     if (auto parsed = parse_uid(uid); !parsed)
       return parsed.error();
-    result.push_back(dht_put_item{uid, false, {}, {}, expiration});
+    result.push_back(sealed_item(owner, uid, false, {}, {}, expiration));
     auto entries = declaration_entries(uid);
     if (!entries.empty())
-      result.push_back(
-        dht_put_item{entries.back().prefix_key, true, entries.back().subkey, {}, expiration});
+      result.push_back(sealed_item(owner, entries.back().prefix_key, true,
+                                   entries.back().subkey, {}, expiration));
   }
   return result;
 }
 
-std::optional<endpoint> expert_endpoint(const dht_get_result& result) {
+std::optional<endpoint> expert_endpoint(const std::string& uid, const dht_get_result& result) {
   if (!result.found || result.value.is_dictionary || result.value.values.empty())
     return std::nullopt;
-  auto ep = parse_endpoint(result.value.values.front().value);
-  if (!ep)
-    return std::nullopt;
-  return *ep;
+  return declared_endpoint(uid, false, {}, result.value.values.front());
 }
 
-std::map<int64_t, endpoint> successors(const dht_get_result& result) {
+std::map<int64_t, endpoint> successors(const std::string& prefix, const dht_get_result& result) {
   std::map<int64_t, endpoint> out;
   if (!result.found || !result.value.is_dictionary)
     return out;
   for (const auto& x : result.value.values) {
-    auto coord = parse_coordinate(x.subkey);
-    auto ep = parse_endpoint(x.value);
-    if (coord && ep)
+    auto at = x.subkey.find('@');
+    auto coord = parse_coordinate(x.subkey.substr(0, at));
+    auto ep = declared_endpoint(prefix, true, x.subkey, x);
+    if (!coord || !ep)
+      continue;
+    if (at == std::string::npos) // a uid's own entry wins over shared ones
+      out[*coord] = *ep;
+    else
       out.emplace(*coord, *ep);
   }
   return out;
 }
 
+std::vector<std::pair<endpoint, double>> declarations(const std::string& key,
+                                                      const dht_get_result& result) {
+  std::vector<std::pair<endpoint, double>> out;
+  if (!result.found)
+    return out;
+  for (const auto& x : result.value.values)
+    if (auto ep = declared_endpoint(key, result.value.is_dictionary, x.subkey, x))
+      out.emplace_back(*ep, x.expiration);
+  return out;
+}
+
 caf::expected<declare_result> declare_experts(client& dht, const std::vector<std::string>& uids,
-                                              const endpoint& ep, double expiration) {
-  auto items = declaration_items(uids, ep, expiration);
+                                              const endpoint& ep, double expiration,
+                                              const identity::node_key& owner) {
+  auto items = declaration_items(uids, ep, expiration, owner);
   if (!items)
     return items.error();
   auto acks = dht.put(*items);
@@ -100,7 +146,7 @@ get_experts(client& dht, const std::vector<std::string>& uids) {
     return results.error();
   std::vector<std::optional<endpoint>> out;
   for (const auto& r : *results)
-    out.push_back(expert_endpoint(r));
+    out.push_back(expert_endpoint(uids[out.size()], r));
   return out;
 }
 
@@ -118,7 +164,7 @@ first_k_active(client& dht, const std::vector<std::string>& prefixes, size_t k) 
     if (!results)
       return results.error();
     for (size_t i = 0; i < keys.size() && out.size() < k; ++i)
-      if (!successors((*results)[i]).empty())
+      if (!successors(keys[i], (*results)[i]).empty())
         out.push_back(keys[i]);
   }
   return out;
@@ -131,7 +177,7 @@ caf::expected<std::map<int64_t, endpoint>> get_active_successors(client& dht,
   auto result = dht.get_one(prefix);
   if (!result)
     return result.error();
-  return successors(*result);
+  return successors(prefix, *result);
 }
 
 caf::expected<std::vector<std::pair<std::string, endpoint>>>
@@ -157,9 +203,9 @@ list_experts(client& dht, const std::string& prefix) {
       return results.error();
     std::vector<std::string> next;
     for (size_t i = 0; i < names.size(); ++i) {
-      if (auto ep = expert_endpoint((*results)[2 * i]))
+      if (auto ep = expert_endpoint(names[i], (*results)[2 * i]))
         out.emplace_back(names[i], *ep);
-      for (const auto& [coord, ep] : successors((*results)[2 * i + 1]))
+      for (const auto& [coord, ep] : successors(names[i] + ".", (*results)[2 * i + 1]))
         next.push_back(names[i] + "." + std::to_string(coord));
     }
     names = std::move(next);

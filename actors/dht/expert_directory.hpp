@@ -3,10 +3,16 @@
 // "ffn.3.7" as two kinds of records, all holding the node's endpoint
 // "HOST:PORT" and expiring together:
 //   key "ffn.3.7"                    -> endpoint
-//   key "ffn."   subkey "3"          -> endpoint   (one entry per prefix)
-//   key "ffn.3." subkey "7"          -> endpoint
+//   key "ffn."   subkey "3@FP"       -> endpoint   (upper levels: one entry
+//                                                  per owner; FP is its key's
+//                                                  fingerprint)
+//   key "ffn.3." subkey "7"          -> endpoint   (the uid's own entry)
 // so a beam search lists the live next coordinates under a prefix with one
 // get, and the last level resolves uid -> endpoint directly.
+// Every value is sealed by the node's key (sealed_value.hpp): these keys are
+// the expert namespace, where readers take only valid sealed values and DHT
+// peers refuse to let another key overwrite a live entry. Keys outside it
+// (e.g. averaging groups) may hold unsigned values.
 // The pure builders/parsers below work on the peer's put/get messages (for
 // actors); the blocking functions use a dht::client (tests, CLI, benches).
 #pragma once
@@ -21,14 +27,17 @@
 #include <caf/expected.hpp>
 
 #include "actors/dht/client.hpp"
+#include "runtime/identity/node_key.hpp"
 #include "runtime/endpoint.hpp"
 
 namespace colony::dht {
 
-/// The put items that declare `uids` served at `ep` until `expiration`;
-/// shared prefix entries appear once. errc::bad_request for an invalid uid.
+/// The put items that declare `uids` served at `ep` until `expiration`,
+/// sealed by `owner`; shared prefix entries appear once. errc::bad_request
+/// for an invalid uid.
 caf::expected<std::vector<dht_put_item>>
-declaration_items(const std::vector<std::string>& uids, const endpoint& ep, double expiration);
+declaration_items(const std::vector<std::string>& uids, const endpoint& ep, double expiration,
+                  const identity::node_key& owner);
 
 /// The put items that withdraw `uids` until `expiration`: each uid record
 /// and its last prefix entry ("ffn.3." subkey "7") hold an empty value,
@@ -36,14 +45,22 @@ declaration_items(const std::vector<std::string>& uids, const endpoint& ep, doub
 /// declarations (later expiration wins) instead of waiting for them to
 /// expire. Shorter prefix entries stay: other experts may live below them.
 caf::expected<std::vector<dht_put_item>>
-withdrawal_items(const std::vector<std::string>& uids, double expiration);
+withdrawal_items(const std::vector<std::string>& uids, double expiration,
+                 const identity::node_key& owner);
 
-/// The endpoint a get result for a uid key holds, if any.
-std::optional<endpoint> expert_endpoint(const dht_get_result& result);
+/// The endpoint a get result for the key `uid` holds, if any: a valid
+/// sealed value (unsigned, forged or withdrawn: none).
+std::optional<endpoint> expert_endpoint(const std::string& uid, const dht_get_result& result);
 
-/// The live next coordinates in a get result for a prefix key, with the
-/// endpoint of an expert below each; malformed entries are skipped.
-std::map<int64_t, endpoint> successors(const dht_get_result& result);
+/// The live next coordinates in a get result for the key `prefix`, with the
+/// endpoint of an expert below each (a uid's own entry before an upper-level
+/// one); malformed, unsigned, forged and withdrawn entries are skipped.
+std::map<int64_t, endpoint> successors(const std::string& prefix, const dht_get_result& result);
+
+/// Every valid declaration in a get result for `key` (a uid or a prefix
+/// key): its endpoint and expiration.
+std::vector<std::pair<endpoint, double>> declarations(const std::string& key,
+                                                      const dht_get_result& result);
 
 /// What one declaration achieved.
 struct declare_result {
@@ -52,9 +69,11 @@ struct declare_result {
   uint32_t min_acks = 0;  ///< the least-replicated uid record
 };
 
-/// Declares `uids` at `ep` until `expiration` (absolute DHT time).
+/// Declares `uids` at `ep` until `expiration` (absolute DHT time), sealed
+/// by `owner`.
 caf::expected<declare_result> declare_experts(client& dht, const std::vector<std::string>& uids,
-                                              const endpoint& ep, double expiration);
+                                              const endpoint& ep, double expiration,
+                                              const identity::node_key& owner);
 
 /// The endpoint of each uid, or none when not declared (or expired).
 caf::expected<std::vector<std::optional<endpoint>>>

@@ -22,7 +22,7 @@ std::vector<contact> lookup::next_requests() {
   for (auto& [dist, x] : candidates_) {
     if (rank == k_ || in_flight_ == alpha_)
       break;
-    if (x.st == state::failed)
+    if (x.st == state::failed || x.st == state::slow)
       continue;
     ++rank;
     if (x.st == state::fresh) {
@@ -34,13 +34,12 @@ std::vector<contact> lookup::next_requests() {
   return result;
 }
 
-void lookup::on_reply(const node_id& from, const std::vector<contact>& returned,
+bool lookup::on_reply(const node_id& from, const std::vector<contact>& returned,
                       bool found_value) {
-  auto* x = in_flight(from);
+  auto* x = outstanding(from);
   if (x == nullptr)
-    return;
-  x->st = state::answered;
-  --in_flight_;
+    return false;
+  settle(*x, state::answered);
   if (found_value) {
     ++values_;
     if (!value_key_)
@@ -48,17 +47,26 @@ void lookup::on_reply(const node_id& from, const std::vector<contact>& returned,
   }
   for (const auto& c : returned)
     add_candidate(c, x->depth + 1);
+  return true;
 }
 
 void lookup::on_failure(const node_id& from) {
-  if (auto* x = in_flight(from)) {
-    x->st = state::failed;
-    --in_flight_;
+  if (auto* x = outstanding(from)) {
+    settle(*x, state::failed);
     return;
   }
   auto i = candidates_.find(from ^ target_);
   if (i != candidates_.end() && i->second.st == state::fresh)
     i->second.st = state::failed;
+}
+
+void lookup::on_slow(const node_id& from) {
+  auto* x = outstanding(from);
+  if (x == nullptr || x->st != state::in_flight)
+    return;
+  x->st = state::slow;
+  --in_flight_;
+  ++slow_;
 }
 
 bool lookup::done() const {
@@ -68,13 +76,13 @@ bool lookup::done() const {
   for (const auto& [dist, x] : candidates_) {
     if (rank == k_)
       break;
-    if (x.st == state::failed)
+    if (x.st == state::failed || x.st == state::slow)
       continue;
     if (x.st != state::answered)
       return false;
     ++rank;
   }
-  return true;
+  return rank > 0 || slow_ == 0;
 }
 
 std::vector<contact> lookup::result() const {
@@ -109,11 +117,20 @@ void lookup::add_candidate(const contact& c, size_t depth) {
     i->second.depth = std::min(i->second.depth, depth);
 }
 
-lookup::candidate* lookup::in_flight(const node_id& id) {
+lookup::candidate* lookup::outstanding(const node_id& id) {
   auto i = candidates_.find(id ^ target_);
-  if (i == candidates_.end() || i->second.st != state::in_flight)
+  if (i == candidates_.end()
+      || (i->second.st != state::in_flight && i->second.st != state::slow))
     return nullptr;
   return &i->second;
+}
+
+void lookup::settle(candidate& x, state to) {
+  if (x.st == state::slow)
+    --slow_;
+  else
+    --in_flight_;
+  x.st = to;
 }
 
 } // namespace colony::dht

@@ -16,8 +16,8 @@ namespace colony::dht {
 
 /// One iterative lookup of the k nodes nearest to a target (find node), or
 /// of a value stored near it (values_wanted > 0).
-/// Invariants: at most alpha requests in flight; `self` is never a candidate;
-/// a candidate is asked at most once.
+/// Invariants: at most alpha requests in flight that are not slow; `self`
+/// is never a candidate; a candidate is asked at most once.
 class lookup {
 public:
   /// Starts a lookup of the `k` nearest nodes to `target` with `alpha`
@@ -35,15 +35,23 @@ public:
   std::vector<contact> next_requests();
 
   /// `from` answered with `returned` contacts (and the value, if
-  /// `found_value`). Replies from contacts not in flight are ignored.
-  void on_reply(const node_id& from, const std::vector<contact>& returned,
+  /// `found_value`). Replies from contacts not in flight are ignored
+  /// (false).
+  bool on_reply(const node_id& from, const std::vector<contact>& returned,
                 bool found_value = false);
 
   /// `from` failed (timeout, error): it is skipped from now on.
   void on_failure(const node_id& from);
 
-  /// Whether the k nearest non-failed candidates all answered (or none is
-  /// left), or values_wanted replies carried the value.
+  /// Kademlia's stalled-lookup rule: `from`, in flight, is slow (no reply
+  /// within its stall time). It stops counting against alpha and against
+  /// the k nearest, so the next candidates are asked; its late reply is
+  /// still taken, its failure still ends it.
+  void on_slow(const node_id& from);
+
+  /// Whether the k nearest candidates that neither failed nor are slow all
+  /// answered (or none is left), or values_wanted replies carried the
+  /// value. While nobody answered, slow requests are waited for.
   bool done() const;
 
   /// The up to k nearest contacts that answered, nearest first.
@@ -63,14 +71,17 @@ public:
   /// contacts have depth 1; one returned by a depth-d contact has depth d+1.
   size_t hops() const;
 
-  /// Requests in flight.
+  /// Requests in flight, slow ones not counted.
   size_t pending() const { return in_flight_; }
+
+  /// Requests in flight that were marked slow.
+  size_t slow() const { return slow_; }
 
   /// The target id.
   const node_id& target() const { return target_; }
 
 private:
-  enum class state { fresh, in_flight, answered, failed };
+  enum class state { fresh, in_flight, slow, answered, failed };
 
   struct candidate {
     contact peer;
@@ -82,7 +93,10 @@ private:
   using candidates_map = std::map<node_id, candidate>;
 
   void add_candidate(const contact& c, size_t depth);
-  candidate* in_flight(const node_id& id);
+  /// The candidate `id` if its request is in flight (slow or not).
+  candidate* outstanding(const node_id& id);
+  /// Ends the request to `x` (in flight or slow) in state `to`.
+  void settle(candidate& x, state to);
 
   node_id target_;
   size_t k_;
@@ -91,6 +105,7 @@ private:
   size_t values_wanted_;
   size_t values_ = 0;
   size_t in_flight_ = 0;
+  size_t slow_ = 0;
   std::optional<node_id> value_key_; ///< distance key of the value source
   candidates_map candidates_;
 };

@@ -3,6 +3,7 @@
 // that keeps the node's experts declared under their endpoint.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,7 +21,13 @@ namespace colony::dht {
 struct node_dht {
   io_peer peer;
   std::optional<declarer_actor> declarer; ///< none when there is nothing to declare
+  std::shared_ptr<const identity::node_key> key; ///< seals the node's declarations
 };
+
+/// The node's key: loaded from (or created at) cfg.key_file, or made for
+/// this run when it is empty. Errors: load_or_create's (bad_config for a
+/// file readable by others or not a key, io_failed).
+caf::expected<std::shared_ptr<const identity::node_key>> node_key_of(const dht_config& cfg);
 
 /// The peer settings a dht_config stands for.
 peer_config peer_config_of(const dht_config& cfg);
@@ -31,13 +38,16 @@ peer_config peer_config_of(const dht_config& cfg);
 /// bad_request for an invalid uid, before declaring anything. The peer's
 /// port is behind a guard configured by `guard`; its outgoing messages are
 /// delayed and dropped per `faults` (the node's faults.latency/dht_latency).
+/// `key` (none: node_key_of(cfg)) seals the declarations.
 caf::expected<node_dht> start_node_dht(caf::actor_system& sys, const dht_config& cfg,
                                        const std::vector<std::string>& uids,
                                        const endpoint& expert_ep,
                                        const net_guard::guard_config& guard = {},
-                                       const fault_config& faults = {});
+                                       const fault_config& faults = {},
+                                       std::shared_ptr<const identity::node_key> key = nullptr);
 
-/// Stops the declarer and the peer.
+/// Withdraws the declared experts (bounded: 5 s), then stops the declarer
+/// and the peer.
 void stop_node_dht(caf::actor_system& sys, node_dht& x);
 
 } // namespace colony::dht

@@ -1,6 +1,7 @@
 // Settings of one DHT peer, and the DHT clock. Defaults follow hivemind:
 // k = 20, alpha = 3, 5 replicas, split depth modulo 5, 3 s RPC timeout,
 // 5 s bans doubling per repeat; a get reads 3 replicas (250 ms grace).
+// Added: RTT-based RPC timeouts, republish, hand-off, read-repair.
 #pragma once
 
 #include <chrono>
@@ -36,7 +37,19 @@ struct peer_config {
   std::chrono::nanoseconds value_grace = std::chrono::milliseconds{250};
   size_t depth_modulo = 5;     ///< routing table split rule (hivemind's b)
   size_t max_records = 0;      ///< record store capacity; 0 = unbounded
+  /// The longest an RPC waits (a peer never measured gets it); a measured
+  /// peer gets srtt + 4 x rttvar, at least rpc_timeout_min (rtt.hpp).
   std::chrono::nanoseconds rpc_timeout = std::chrono::seconds{3};
+  std::chrono::nanoseconds rpc_timeout_min = std::chrono::milliseconds{500};
+  /// Holders re-store each key on its current replicas when nobody stored
+  /// it for this long (Kademlia's republish; 0: never).
+  double republish_s = 60;
+  /// A new contact nearer to a held key than its replicas receives the key
+  /// (Kademlia's hand-off on join).
+  bool hand_off = true;
+  /// A get stores the merged value on the replicas it read that answered
+  /// with an older copy or none.
+  bool read_repair = true;
   std::chrono::nanoseconds maintenance_period = std::chrono::seconds{5};
   double refresh_interval_s = 600; ///< refresh buckets idle this long
   double ban_base_s = 5;           ///< first ban; doubles per repeat

@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/dht/owner_merge.hpp"
 #include "actors/dht/wire.hpp"
 #include "messages/errc.hpp"
 #include "runtime/logging.hpp"
@@ -117,25 +118,33 @@ void peer_state::bootstrap_step(const std::shared_ptr<bootstrap_op>& op) {
 // -- put ----------------------------------------------------------------------
 
 caf::result<dht_put_reply> peer_state::put(const dht_put_request& req) {
-  auto op = std::make_shared<put_op>();
-  op->reply.acks.assign(req.items.size(), 0);
-  for (size_t i = 0; i < req.items.size(); ++i) {
-    const auto& x = req.items[i];
-    auto key = node_id::of_key(x.key);
-    op->items.push_back(
-      dht_store_item{to_wire(key), x.has_subkey, x.subkey, x.value, x.expiration});
-    op->by_key[key].push_back(i);
-  }
-  if (op->items.empty())
-    return op->reply;
+  std::vector<dht_store_item> items;
+  items.reserve(req.items.size());
+  for (const auto& x : req.items)
+    items.push_back(dht_store_item{to_wire(node_id::of_key(x.key)), x.has_subkey, x.subkey,
+                                   x.value, x.expiration});
+  if (items.empty())
+    return dht_put_reply{};
+  auto op = start_put(std::move(items));
   op->rp = self_->make_response_promise<dht_put_reply>();
-  op->pending = op->by_key.size();
+  return op->rp;
+}
+
+std::shared_ptr<put_op> peer_state::start_put(std::vector<dht_store_item> items) {
+  auto op = std::make_shared<put_op>();
+  op->reply.acks.assign(items.size(), 0);
+  op->items = std::move(items);
+  for (size_t i = 0; i < op->items.size(); ++i)
+    if (auto key = id_from_wire(op->items[i].key))
+      op->by_key[*key].push_back(i);
+  op->pending = op->by_key.size() + 1; // +1: until every lookup started
   for (const auto& entry : op->by_key) {
     auto key = entry.first;
     find(key, false, [this, op, key](const search_outcome& o) { on_replicas(op, key, o); });
   }
   flush();
-  return op->rp;
+  later([this, op] { on_replicas_step(op); });
+  return op;
 }
 
 void peer_state::on_replicas(const std::shared_ptr<put_op>& op, const node_id& key,
@@ -146,6 +155,10 @@ void peer_state::on_replicas(const std::shared_ptr<put_op>& op, const node_id& k
     to = c;
     assigned.insert(assigned.end(), indices.begin(), indices.end());
   }
+  on_replicas_step(op);
+}
+
+void peer_state::on_replicas_step(const std::shared_ptr<put_op>& op) {
   if (--op->pending > 0)
     return;
   op->pending = op->by_replica.size() + 1; // +1: until every RPC is sent
@@ -185,7 +198,7 @@ void peer_state::store_remotely(const std::shared_ptr<put_op>& op, const contact
 }
 
 void peer_state::put_step(const std::shared_ptr<put_op>& op) {
-  if (--op->pending == 0)
+  if (--op->pending == 0 && op->rp.pending()) // a republish has no caller
     op->rp.deliver(op->reply);
 }
 
@@ -239,10 +252,13 @@ namespace {
 void on_found(get_op& op, size_t i, const search_outcome& outcome) {
   auto& result = op.reply.results[i];
   auto value = outcome.value;
-  if (value && op.local[i])
-    merge_into(*value, *op.local[i]);
-  else if (!value)
+  if (value && op.local[i]) {
+    auto copies = outcome.copies;
+    copies.push_back(*op.local[i]);
+    value = merge_copies(copies);
+  } else if (!value) {
     value = op.local[i];
+  }
   result.found = value.has_value();
   if (value)
     result.value = to_wire(*value);

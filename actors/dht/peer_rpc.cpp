@@ -1,7 +1,8 @@
 // peer_state: outgoing RPCs. Each one resolves its endpoint through the
-// transport, runs under a deadline of rpc_timeout from the moment it was
-// issued, and passes through the transport's delay/drop hook twice (the
-// request on the way out, the reply on the way back).
+// transport, runs under a deadline of the peer's RTT-based timeout (rtt.hpp)
+// from the moment it was issued, and passes through the transport's
+// delay/drop hook twice (the request on the way out, the reply on the way
+// back). Replies feed the RTT estimates; timeouts back them off.
 #include "actors/dht/peer_state.hpp"
 
 #include <caf/all.hpp>
@@ -30,7 +31,16 @@ caf::error classify(const caf::error& err, const endpoint& ep, caf::timespan tim
                     "DHT peer " + ep.to_string() + " unreachable (" + caf::to_string(err) + ")");
 }
 
+double seconds_of(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+caf::timespan timespan_of(double seconds) {
+  return std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>{seconds});
+}
+
 } // namespace
+
 
 void peer_state::send_ping(const endpoint& ep, continuation<dht_pong> ok, failure fail) {
   call<dht_ping, dht_pong>(ep, dht_ping{me(), cfg_.client_mode}, std::move(ok),
@@ -42,10 +52,25 @@ void peer_state::send_find(const contact& to, std::vector<node_id> targets) {
   req.keys.reserve(targets.size());
   for (const auto& t : targets)
     req.keys.push_back(to_wire(t));
+  // Stalled-lookup rule: past its stall time (shorter than its timeout
+  // for a peer never measured), the lookups stop waiting on this request.
+  auto id = next_find_++;
+  finds_in_flight_.insert(id);
+  if (auto stall = stall_after(to.ep); stall < timeout_for(to.ep))
+    after(stall, [this, id, to, targets] {
+      if (finds_in_flight_.count(id) > 0)
+        on_find_slow(to, targets);
+    });
   call<dht_find_request, dht_find_reply>(
     to.ep, std::move(req),
-    [this, to, targets](dht_find_reply& reply) { on_find_reply(to, targets, reply); },
-    [this, to, targets](const caf::error&) { on_find_failure(to, targets); });
+    [this, id, to, targets](dht_find_reply& reply) {
+      finds_in_flight_.erase(id);
+      on_find_reply(to, targets, reply);
+    },
+    [this, id, to, targets](const caf::error&) {
+      finds_in_flight_.erase(id);
+      on_find_failure(to, targets);
+    });
 }
 
 void peer_state::send_store(const contact& to, std::vector<dht_store_item> items,
@@ -55,29 +80,50 @@ void peer_state::send_store(const contact& to, std::vector<dht_store_item> items
     std::move(fail));
 }
 
+caf::timespan peer_state::timeout_for(const endpoint& ep) const {
+  return timespan_of(
+    rtt_.timeout(ep, seconds_of(cfg_.rpc_timeout_min), seconds_of(cfg_.rpc_timeout)));
+}
+
+caf::timespan peer_state::stall_after(const endpoint& ep) const {
+  return timespan_of(
+    rtt_.stall_after(ep, seconds_of(cfg_.rpc_timeout_min), seconds_of(cfg_.rpc_timeout)));
+}
+
 template <class Request, class Reply>
 void peer_state::call(const endpoint& ep, Request req, continuation<Reply> ok,
                       failure fail) {
   ++rpcs_sent_;
-  auto deadline = steady::now() + cfg_.rpc_timeout;
+  auto start = steady::now();
+  auto timeout = timeout_for(ep);
+  auto deadline = start + timeout;
+  ok = [this, ep, start, ok = std::move(ok)](Reply& reply) {
+    rtt_.observe(ep, std::chrono::duration<double>(steady::now() - start).count());
+    ok(reply);
+  };
+  fail = [this, ep, fail = std::move(fail)](const caf::error& err) {
+    if (code_of(err) == errc::timeout)
+      rtt_.backoff(ep);
+    fail(err);
+  };
   auto verdict = net_->faults().next();
   if (verdict.drop) {
-    after(cfg_.rpc_timeout, [=] { fail(timeout_error(ep, cfg_.rpc_timeout)); });
+    after(timeout, [=] { fail(timeout_error(ep, timeout)); });
     return;
   }
   if (verdict.delay.count() <= 0) {
-    dispatch(ep, std::move(req), std::move(ok), std::move(fail), deadline);
+    dispatch(ep, std::move(req), std::move(ok), std::move(fail), timeout, deadline);
     return;
   }
   after(verdict.delay, [=]() mutable {
-    dispatch(ep, std::move(req), std::move(ok), std::move(fail), deadline);
+    dispatch(ep, std::move(req), std::move(ok), std::move(fail), timeout, deadline);
   });
 }
 
 template <class Request, class Reply>
 void peer_state::dispatch(const endpoint& ep, Request req, continuation<Reply> ok,
-                          failure fail, steady::time_point deadline) {
-  auto timeout = cfg_.rpc_timeout;
+                          failure fail, caf::timespan timeout,
+                          steady::time_point deadline) {
   auto time_out = [=] { fail(timeout_error(ep, timeout)); };
   auto left = deadline - steady::now();
   if (left.count() <= 0)

@@ -2,11 +2,13 @@
 // flush() collects the next requests of every search touched since the
 // last flush and sends one find request per peer carrying all targets
 // that peer is asked about. A value search ends once values_wanted replicas
-// sent their copies, or value_grace after the first copy arrived.
+// sent their copies, or value_grace after the first copy arrived. Entries
+// of a copy whose signature fails are dropped on arrival.
 #include "actors/dht/peer_state.hpp"
 
 #include <algorithm>
 
+#include "actors/dht/sealed_value.hpp"
 #include "actors/dht/wire.hpp"
 
 namespace colony::dht {
@@ -70,6 +72,8 @@ void peer_state::collect(search& s, find_batches& batches) {
 void peer_state::finish(const search_key& key) {
   auto i = searches_.find(key);
   auto outcome = i->second.outcome();
+  if (i->second.want_value())
+    read_repair(i->second, outcome);
   auto waiters = i->second.take_waiters();
   searches_.erase(i);
   for (auto& w : waiters)
@@ -93,7 +97,7 @@ void peer_state::on_find_reply(const contact& from, const std::vector<node_id>& 
         returned.push_back(*c);
     std::optional<record> value;
     if (result.found)
-      value = record_from_wire(result.value);
+      value = verified(targets[i], record_from_wire(result.value));
     for (bool want_value : {true, false}) {
       auto j = searches_.find(search_key{targets[i], want_value});
       if (j == searches_.end())
@@ -107,6 +111,18 @@ void peer_state::on_find_reply(const contact& from, const std::vector<node_id>& 
   }
 }
 
+std::optional<record> peer_state::verified(const node_id& key, record r) {
+  auto forged = [&](bool has_subkey, const std::string& subkey, const timed_value& v) {
+    return open_value(key, has_subkey, subkey, v.value, v.expiration).state
+           == seal_state::invalid;
+  };
+  if (!r.is_dictionary)
+    return forged(false, {}, r.plain) ? std::nullopt : std::optional<record>{std::move(r)};
+  for (auto i = r.subkeys.begin(); i != r.subkeys.end();)
+    i = forged(true, i->first, i->second) ? r.subkeys.erase(i) : std::next(i);
+  return r.subkeys.empty() ? std::nullopt : std::optional<record>{std::move(r)};
+}
+
 void peer_state::on_find_failure(const contact& from, const std::vector<node_id>& targets) {
   failed(from);
   for (const auto& target : targets)
@@ -115,6 +131,18 @@ void peer_state::on_find_failure(const contact& from, const std::vector<node_id>
       if (j == searches_.end())
         continue;
       j->second.on_failure(from.id);
+      dirty_.insert(j->first);
+    }
+}
+
+void peer_state::on_find_slow(const contact& from, const std::vector<node_id>& targets) {
+  ++finds_stalled_;
+  for (const auto& target : targets)
+    for (bool want_value : {true, false}) {
+      auto j = searches_.find(search_key{target, want_value});
+      if (j == searches_.end())
+        continue;
+      j->second.on_slow(from.id);
       dirty_.insert(j->first);
     }
 }

@@ -1,6 +1,9 @@
 // peer_state: serving the RPCs, contact bookkeeping, maintenance.
 #include "actors/dht/peer_state.hpp"
 
+#include <algorithm>
+
+#include "actors/dht/sealed_value.hpp"
 #include "actors/dht/wire.hpp"
 #include "runtime/logging.hpp"
 
@@ -46,9 +49,37 @@ bool peer_state::store_item(const dht_store_item& x) {
   auto key = id_from_wire(x.key);
   if (!key)
     return false;
-  if (x.has_subkey)
-    return store_.store_subkey(*key, x.subkey, x.value, x.expiration, now());
-  return store_.store(*key, x.value, x.expiration, now());
+  auto t = now();
+  if (!admissible(*key, x, t)) {
+    ++refused_;
+    return false;
+  }
+  auto stored = x.has_subkey ? store_.store_subkey(*key, x.subkey, x.value, x.expiration, t)
+                             : store_.store(*key, x.value, x.expiration, t);
+  if (stored)
+    touched(*key, t);
+  return stored;
+}
+
+bool peer_state::admissible(const node_id& key, const dht_store_item& x, double t) const {
+  auto opened = open_value(key, x.has_subkey, x.subkey, x.value, x.expiration);
+  if (opened.state == seal_state::invalid)
+    return false; // forged, tampered or truncated
+  auto held = store_.get(key, t);
+  if (!held)
+    return true;
+  // Nobody but its owner overwrites a live sealed entry (unsigned: no owner).
+  auto owned_by_other = [&](const timed_value& v) {
+    auto owner = owner_of(v.value);
+    return owner && *owner != opened.owner;
+  };
+  if (!held->is_dictionary)
+    return !owned_by_other(held->plain);
+  if (!x.has_subkey) // a plain value would replace every entry
+    return std::none_of(held->subkeys.begin(), held->subkeys.end(),
+                        [&](const auto& entry) { return owned_by_other(entry.second); });
+  auto i = held->subkeys.find(x.subkey);
+  return i == held->subkeys.end() || !owned_by_other(i->second);
 }
 
 dht_find_reply peer_state::on_find(const dht_find_request& req) {
@@ -86,14 +117,22 @@ dht_peer_stats peer_state::stats() const {
   result.rpcs_failed = rpcs_failed_;
   result.searches_started = searches_started_;
   result.searches_joined = searches_joined_;
+  result.finds_stalled = finds_stalled_;
+  result.handed_off = handed_off_;
+  result.republished = republished_;
+  result.repaired = repaired_;
+  result.refused = refused_;
   return result;
 }
 
 void peer_state::tick() {
   auto t = now();
   store_.purge(t);
+  for (auto i = republish_due_.begin(); i != republish_due_.end();)
+    i = store_.holds(i->first) ? std::next(i) : republish_due_.erase(i);
   bans_.purge(t);
   refresh_buckets();
+  republish();
   flush();
   self_->delayed_send(self_, cfg_.maintenance_period, tick_atom::value);
 }
@@ -121,6 +160,8 @@ void peer_state::heard_from(const contact& c) {
   auto result = table_.update(c, now());
   if (result.ping)
     ping_candidate(*result.ping);
+  if (result.outcome == update_outcome::added)
+    hand_off(c);
 }
 
 void peer_state::failed(const contact& c) {

@@ -1,8 +1,9 @@
-// The state and logic of one peer_actor, split by concern over four files:
+// The state and logic of one peer_actor, split by concern over five files:
 //   peer_state.cpp   serving the RPCs, contact bookkeeping, maintenance
-//   peer_rpc.cpp     outgoing RPCs: transport, timeouts, delay/drop hook
-//   peer_search.cpp  shared iterative lookups, batched find requests
+//   peer_rpc.cpp     outgoing RPCs: transport, RTT-based timeouts, delay/drop
+//   peer_search.cpp  shared iterative lookups, batched find requests, stalls
 //   peer_ops.cpp     the local API: bootstrap, put, get
+//   peer_upkeep.cpp  hand-off to new peers, republish, read-repair
 // Invariants: every outgoing request ends in exactly one call of its reply
 // or failure continuation, never synchronously inside the call that sent it;
 // the table never holds a client-mode peer or the peer itself.
@@ -17,6 +18,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -27,6 +29,7 @@
 #include "actors/dht/protocol.hpp"
 #include "actors/dht/record_store.hpp"
 #include "actors/dht/routing_table.hpp"
+#include "actors/dht/rtt.hpp"
 #include "actors/dht/search.hpp"
 #include "actors/dht/transport.hpp"
 
@@ -97,6 +100,9 @@ private:
   void failed(const contact& c);
   void ping_candidate(const contact& c);
   bool store_item(const dht_store_item& x);
+  /// Whether `x` may be stored: not a sealed value that fails its
+  /// signature, and not overwriting a live entry sealed by another owner.
+  bool admissible(const node_id& key, const dht_store_item& x, double t) const;
   void refresh_buckets();
 
   // -- outgoing RPCs (peer_rpc.cpp) -------------------------------------------
@@ -108,8 +114,12 @@ private:
   template <class Request, class Reply>
   void call(const endpoint& ep, Request req, continuation<Reply> ok, failure fail);
   template <class Request, class Reply>
-  void dispatch(const endpoint& ep, Request req, continuation<Reply> ok,
-                failure fail, std::chrono::steady_clock::time_point deadline);
+  void dispatch(const endpoint& ep, Request req, continuation<Reply> ok, failure fail,
+                caf::timespan timeout, std::chrono::steady_clock::time_point deadline);
+  /// The RPC timeout for `ep`, from its measured round trips.
+  caf::timespan timeout_for(const endpoint& ep) const;
+  /// How long a lookup waits on `ep` before asking the next candidates.
+  caf::timespan stall_after(const endpoint& ep) const;
   void later(std::function<void()> fn);
   void after(caf::timespan delay, std::function<void()> fn);
 
@@ -124,6 +134,9 @@ private:
   void on_find_reply(const contact& from, const std::vector<node_id>& targets,
                      dht_find_reply& reply);
   void on_find_failure(const contact& from, const std::vector<node_id>& targets);
+  void on_find_slow(const contact& from, const std::vector<node_id>& targets);
+  /// `r` without the sealed entries whose signature fails; none if empty.
+  static std::optional<record> verified(const node_id& key, record r);
   std::vector<contact> closest_unbanned(const node_id& target, size_t n);
 
   // -- operations (peer_ops.cpp) ----------------------------------------------
@@ -136,6 +149,26 @@ private:
   void store_remotely(const std::shared_ptr<put_op>& op, const contact& to,
                       const std::vector<size_t>& indices);
   void put_step(const std::shared_ptr<put_op>& op);
+  /// Looks up the replicas of every item's key and stores the items there;
+  /// the caller may set the op's promise right after (delivered later).
+  std::shared_ptr<put_op> start_put(std::vector<dht_store_item> items);
+  void on_replicas_step(const std::shared_ptr<put_op>& op);
+
+  // -- upkeep (peer_upkeep.cpp) -----------------------------------------------
+
+  /// Sends `c`, just added to the table, the held keys it is now a replica
+  /// of, when this peer is the nearest other replica it knows.
+  void hand_off(const contact& c);
+  bool should_hand_off(const node_id& key, const contact& c) const;
+  /// Re-stores the held keys nobody stored for republish_s.
+  void republish();
+  /// Stores what `s` merged on the nearest replicas it read that returned an
+  /// older copy or none.
+  void read_repair(const search& s, const search_outcome& outcome);
+  /// A held key was stored (by anyone) at `t`: its republish is due
+  /// republish_s later, plus up to a quarter of it at random, so that the
+  /// replicas of a key do not all republish it at once.
+  void touched(const node_id& key, double t);
   std::vector<contact> replicas_of(const node_id& key, std::vector<contact> nearest);
 
   pointer self_;
@@ -145,15 +178,24 @@ private:
   routing_table table_;
   record_store store_;
   blacklist bans_;
+  rtt_table rtt_;
   std::mt19937_64 rng_;
   std::map<search_key, search> searches_;
   std::set<search_key> dirty_;
   std::unordered_map<uint64_t, std::function<void()>> deferred_;
   uint64_t next_deferred_ = 0;
+  std::unordered_map<node_id, double> republish_due_; ///< held key -> when
+  std::unordered_set<uint64_t> finds_in_flight_; ///< find requests not answered yet
+  uint64_t next_find_ = 0;
   uint64_t rpcs_sent_ = 0;
   uint64_t rpcs_failed_ = 0;
   uint64_t searches_started_ = 0;
   uint64_t searches_joined_ = 0;
+  uint64_t finds_stalled_ = 0;
+  uint64_t handed_off_ = 0;
+  uint64_t republished_ = 0;
+  uint64_t repaired_ = 0;
+  uint64_t refused_ = 0;
 };
 
 } // namespace colony::dht

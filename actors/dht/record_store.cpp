@@ -120,4 +120,12 @@ void record_store::erase(const node_id& key) {
   records_.erase(i);
 }
 
+std::vector<node_id> record_store::keys() const {
+  std::vector<node_id> result;
+  result.reserve(records_.size());
+  for (const auto& entry : records_)
+    result.push_back(entry.first);
+  return result;
+}
+
 } // namespace colony::dht

@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -84,6 +85,12 @@ public:
 
   /// Number of stored keys (expired ones count until purged).
   size_t size() const { return records_.size(); }
+
+  /// Whether `key` is stored (expired until purged).
+  bool holds(const node_id& key) const { return records_.count(key) > 0; }
+
+  /// The stored keys (expired ones included until purged), in no order.
+  std::vector<node_id> keys() const;
 
 private:
   using records_map = std::unordered_map<node_id, record>;

@@ -1,6 +1,6 @@
 #include "actors/dht/search.hpp"
 
-#include "actors/dht/wire.hpp"
+#include "actors/dht/owner_merge.hpp"
 
 namespace colony::dht {
 
@@ -13,18 +13,18 @@ search::search(node_id target, size_t values_wanted, size_t k, size_t alpha,
 void search::on_reply(const node_id& from, const std::vector<contact>& returned,
                       const std::optional<record>& value) {
   auto carried = want_value_ && value.has_value();
-  auto before = walk_.pending();
-  walk_.on_reply(from, returned, carried);
-  if (!carried || walk_.pending() == before)
-    return; // not in flight: a stale reply
-  if (value_)
-    merge_into(*value_, *value);
-  else
-    value_ = value;
+  if (!walk_.on_reply(from, returned, carried) || !carried)
+    return; // not in flight (a stale reply), or no value
+  copies_[from] = *value;
 }
 
 search_outcome search::outcome() const {
-  return search_outcome{value_, walk_.result(), walk_.hops()};
+  search_outcome result{std::nullopt, walk_.result(), walk_.hops(), {}};
+  for (const auto& entry : copies_)
+    result.copies.push_back(entry.second);
+  if (!result.copies.empty())
+    result.value = merge_copies(result.copies);
+  return result;
 }
 
 } // namespace colony::dht

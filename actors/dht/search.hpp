@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -16,14 +17,15 @@ namespace colony::dht {
 
 /// What a finished search reports.
 struct search_outcome {
-  std::optional<record> value;  ///< merged from the replies that carried it
+  std::optional<record> value;  ///< merge_copies of the copies
   std::vector<contact> nearest; ///< peers that answered, nearest first
   size_t hops = 0;              ///< see lookup::hops()
+  std::vector<record> copies;   ///< one per replica that sent the value
 };
 
 /// A lookup of the k peers nearest to a target, or (values_wanted > 0) of a
 /// value stored near it, gathering the copies of up to values_wanted
-/// replicas (merged per subkey, the later expiration winning) or fewer when
+/// replicas (merged per subkey by owner_merge.hpp's vote) or fewer when
 /// the caller ends it early (expire(): its grace after the first value ran
 /// out).
 class search {
@@ -48,6 +50,9 @@ public:
   /// `from` failed to answer.
   void on_failure(const node_id& from) { walk_.on_failure(from); }
 
+  /// `from` did not answer within its stall time (see lookup::on_slow).
+  void on_slow(const node_id& from) { walk_.on_slow(from); }
+
   /// Whether the lookup is finished (or was ended by expire()).
   bool done() const { return expired_ || walk_.done(); }
 
@@ -60,6 +65,12 @@ public:
 
   /// The result so far.
   search_outcome outcome() const;
+
+  /// The copy that `from` returned, if any (for read-repair).
+  std::optional<record> copy_of(const node_id& from) const {
+    auto i = copies_.find(from);
+    return i == copies_.end() ? std::nullopt : std::optional<record>{i->second};
+  }
 
   /// Removes and returns the waiters.
   std::vector<waiter> take_waiters() { return std::move(waiters_); }
@@ -75,7 +86,7 @@ private:
   lookup walk_;
   bool want_value_;
   bool expired_ = false;
-  std::optional<record> value_;
+  std::map<node_id, record> copies_; ///< per replica that sent one
   std::vector<waiter> waiters_;
 };
 

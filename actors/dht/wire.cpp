@@ -69,4 +69,27 @@ void merge_into(record& into, const record& from) {
     into = from;
 }
 
+std::vector<dht_store_item> newer_items(const node_id& key, const record& merged,
+                                        const std::optional<record>& copy) {
+  std::vector<dht_store_item> result;
+  auto id = to_wire(key);
+  if (!merged.is_dictionary) {
+    if (!copy || merged.plain.expiration > copy->expiration())
+      result.push_back(dht_store_item{id, false, {}, merged.plain.value, merged.plain.expiration});
+    return result;
+  }
+  for (const auto& [subkey, x] : merged.subkeys) {
+    double held = 0;
+    if (copy && copy->is_dictionary) {
+      auto i = copy->subkeys.find(subkey);
+      held = i == copy->subkeys.end() ? 0 : i->second.expiration;
+    } else if (copy) {
+      held = x.expiration > copy->plain.expiration ? 0 : x.expiration; // a newer plain value wins
+    }
+    if (x.expiration > held)
+      result.push_back(dht_store_item{id, true, subkey, x.value, x.expiration});
+  }
+  return result;
+}
+
 } // namespace colony::dht

@@ -38,4 +38,9 @@ record record_from_wire(const dht_record& r);
 /// than its latest entry, as in record_store.
 void merge_into(record& into, const record& from);
 
+/// What of `merged` is newer than `copy` (per subkey, or the plain value),
+/// as store items under `key`; all of it when there is no copy.
+std::vector<dht_store_item> newer_items(const node_id& key, const record& merged,
+                                        const std::optional<record>& copy);
+
 } // namespace colony::dht

@@ -140,11 +140,11 @@ void drop_unreachable(gate_pointer self, std::map<std::string, successor_map>& f
 }
 
 /// Records the newest expiration of the records naming each endpoint.
-void note_declarations(gate_pointer self, const std::vector<dht_get_result>& results) {
-  for (auto& r : results)
-    for (auto& v : r.value.values)
-      if (auto ep = parse_endpoint(v.value))
-        self->state.lost->declared(*ep, v.expiration);
+void note_declarations(gate_pointer self, const std::vector<std::string>& keys,
+                       const std::vector<dht_get_result>& results) {
+  for (size_t i = 0; i < keys.size() && i < results.size(); ++i)
+    for (auto& [ep, expiration] : dht::declarations(keys[i], results[i]))
+      self->state.lost->declared(ep, expiration);
 }
 
 /// Skips the nodes of calls that failed as unreachable.
@@ -185,9 +185,9 @@ void search_step(gate_pointer self, std::shared_ptr<forward_ctx> ctx) {
                          errc::timeout, "beam search: " + context_of(results.error())));
                        return;
                      }
-                     note_declarations(self, *results);
+                     note_declarations(self, misses, *results);
                      for (size_t i = 0; i < misses.size() && i < results->size(); ++i) {
-                       auto succ = dht::successors((*results)[i]);
+                       auto succ = dht::successors(misses[i], (*results)[i]);
                        self->state.cache->put(misses[i], succ, now_s(self));
                        found[misses[i]] = std::move(succ);
                      }

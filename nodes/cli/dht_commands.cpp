@@ -101,6 +101,9 @@ dht_subcommands add_dht_commands(CLI::App& app, dht_options& opts) {
   cmds.serve->add_option("--ready-file", opts.ready_file, "write HOST:PORT here once joined");
   cmds.serve->add_option("--experts", opts.experts, "uids to declare (comma-separated)")
     ->delimiter(',');
+  cmds.serve->add_option("--key-file", opts.key_file,
+                         "Ed25519 key (PEM, mode 600) sealing the declarations; created if "
+                         "missing (default: a key for this run)");
   cmds.serve->add_option("--expert-endpoint", opts.expert_endpoint,
                          "HOST:PORT the declared experts are served at");
   cmds.serve->add_option("--expiration-s", opts.expiration_s, "declarations live this long")
@@ -191,6 +194,8 @@ int cmd_dht_serve(caf::actor_system& sys, const dht_options& opts, sigset_t& sig
   cfg.expiration_s = opts.expiration_s;
   cfg.update_period_s = opts.update_period_s;
   cfg.rpc_timeout_ms = static_cast<uint32_t>(opts.rpc_timeout_ms);
+  cfg.rpc_timeout_min_ms = std::min(cfg.rpc_timeout_min_ms, cfg.rpc_timeout_ms);
+  cfg.key_file = opts.key_file;
   endpoint expert_ep;
   if (!opts.experts.empty()) {
     auto ep = parse_endpoint(opts.expert_endpoint);

@@ -39,6 +39,7 @@ struct dht_options {
   std::string ready_file;
   std::vector<std::string> experts;
   std::string expert_endpoint;
+  std::string key_file; ///< serve: the node key sealing its declarations
   double expiration_s = 60;
   double update_period_s = 0; ///< 0 = expiration_s / 3
   std::string log_level = "info";

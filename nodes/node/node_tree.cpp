@@ -74,7 +74,8 @@ child_spec dht_child(const tree_ptr& t) {
     t->dht.reset();
     guard.unlock();
     dht::stop_node_dht(sys, old);
-    auto fresh = dht::start_node_dht(sys, cfg, {}, t->where, t->cfg.guard, t->cfg.faults.dht);
+    auto fresh = dht::start_node_dht(sys, cfg, {}, t->where, t->cfg.guard, t->cfg.faults.dht,
+                                     old.key); // the same key: its declarations stay its own
     if (!fresh)
       return fresh.error();
     guard.lock();
@@ -102,6 +103,7 @@ child_spec declarer_child(const tree_ptr& t) {
     dc.expert_ep = t->where;
     dc.expiration_s = t->cfg.dht->expiration_s;
     dc.update_period_s = t->cfg.dht->update_period();
+    dc.owner = t->dht->key;
     auto d = dht::spawn_declarer(sys, t->dht->peer.peer, std::move(dc));
     t->declarer = d;
     return started{caf::actor_cast<caf::actor>(d), {}};
@@ -177,6 +179,14 @@ caf::expected<std::shared_ptr<node_tree>> start_node_tree(caf::actor_system& sys
 }
 
 void stop_node_tree(node_tree& t, caf::timespan timeout) {
+  // Graceful leave first: gates stop choosing this node's experts now.
+  std::optional<dht::declarer_actor> declarer;
+  {
+    std::lock_guard<std::mutex> guard{t.mx};
+    declarer = t.declarer;
+  }
+  if (declarer)
+    dht::leave(*t.sys, *declarer, std::min<caf::timespan>(timeout, std::chrono::seconds{5}));
   caf::scoped_actor self{*t.sys};
   self->monitor(t.root);
   self->send_exit(t.root, caf::exit_reason::user_shutdown);

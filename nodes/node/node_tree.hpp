@@ -55,8 +55,9 @@ struct node_tree {
 caf::expected<std::shared_ptr<node_tree>> start_node_tree(caf::actor_system& sys,
                                                           const node_config& cfg);
 
-/// Stops the root (children in reverse order) and waits up to `timeout`
-/// for it; then closes the published ports.
+/// Withdraws the node's experts from the DHT (at most 5 s), stops the root
+/// (children in reverse order) and waits up to `timeout` for it; then
+/// closes the published ports.
 void stop_node_tree(node_tree& t, caf::timespan timeout = std::chrono::seconds{30});
 
 /// Seconds on the steady clock (uptimes).

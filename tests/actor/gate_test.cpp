@@ -13,6 +13,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <torch/torch.h>
 
+#include "actors/dht/sealed_value.hpp"
 #include "actors/client/fanout.hpp"
 
 #include "actors/gate/gate_actor.hpp"
@@ -111,13 +112,18 @@ expert_server_actor::behavior_type fake_server(expert_server_actor::pointer self
   };
 }
 
-dht_get_result dict(std::vector<std::pair<std::string, std::string>> entries,
+/// The declaration entries of `prefix`, sealed as a node declares them.
+dht_get_result dict(const std::string& prefix,
+                    std::vector<std::pair<std::string, std::string>> entries,
                     double expiration = 1e12) {
+  static const auto owner = identity::node_key::generate();
   dht_get_result r;
   r.found = true;
   r.value.is_dictionary = true;
   for (auto& [sub, value] : entries)
-    r.value.values.push_back(dht_value{sub, value, expiration});
+    r.value.values.push_back(dht_value{
+      sub, dht::seal(owner, dht::node_id::of_key(prefix), true, sub, value, expiration),
+      expiration});
   return r;
 }
 
@@ -182,8 +188,9 @@ struct GateTest : ::testing::Test {
 
   /// (Re-)declares both experts with records expiring at `expiration`.
   void declare(double expiration) {
-    (*table)["syn."] = dict({{"0", fast.to_string()}}, expiration);
-    (*table)["syn.0."] = dict({{"0", fast.to_string()}, {"1", slow.to_string()}}, expiration);
+    (*table)["syn."] = dict("syn.", {{"0", fast.to_string()}}, expiration);
+    (*table)["syn.0."] =
+      dict("syn.0.", {{"0", fast.to_string()}, {"1", slow.to_string()}}, expiration);
   }
 
   static gate::gate_config config() {

@@ -33,16 +33,18 @@ protected:
     auto a = swarm_.client_of(3);
     auto b = swarm_.client_of(7);
     auto ra = declare_experts(a, {"ffn.0.0", "ffn.0.1", "ffn.0.2", "ffn.0.3", "ffn.1.5"},
-                              node_a, clock_.now() + ttl);
+                              node_a, clock_.now() + ttl, key_a_);
     ASSERT_TRUE(ra) << describe(ra.error());
     EXPECT_EQ(ra->items, 5u + 5u + 2u); // uids, ffn.0.[0-3] + ffn.1.5, ffn.[0,1]
     EXPECT_EQ(ra->min_acks, 5u);
-    auto rb = declare_experts(b, {"ffn.1.2"}, node_b, clock_.now() + ttl);
+    auto rb = declare_experts(b, {"ffn.1.2"}, node_b, clock_.now() + ttl, key_b_);
     ASSERT_TRUE(rb) << describe(rb.error());
   }
 
   manual_clock clock_;
   swarm swarm_;
+  identity::node_key key_a_ = identity::node_key::generate();
+  identity::node_key key_b_ = identity::node_key::generate();
 };
 
 } // namespace
@@ -103,7 +105,7 @@ TEST_F(ExpertDirectoryTest, ExpertsOfANodeThatStopsDeclaringVanishAfterExpiratio
   declare_both(30);
   clock_.advance(20);
   auto b = swarm_.client_of(7);
-  ASSERT_TRUE(declare_experts(b, {"ffn.1.2"}, node_b, clock_.now() + 30)); // A died
+  ASSERT_TRUE(declare_experts(b, {"ffn.1.2"}, node_b, clock_.now() + 30, key_b_)); // A died
   clock_.advance(15); // A's declarations expired, B's renewed ones did not
   auto reader = swarm_.client_of(34);
   auto eps = get_experts(reader, {"ffn.0.1", "ffn.1.5", "ffn.1.2"});
@@ -122,7 +124,7 @@ TEST_F(ExpertDirectoryTest, ExpertsOfANodeThatStopsDeclaringVanishAfterExpiratio
 
 TEST_F(ExpertDirectoryTest, InvalidUidIsRejectedBeforeAnythingIsStored) {
   auto a = swarm_.client_of(3);
-  auto r = declare_experts(a, {"ffn.0.1", "ffn.07"}, node_a, clock_.now() + 60);
+  auto r = declare_experts(a, {"ffn.0.1", "ffn.07"}, node_a, clock_.now() + 60, key_a_);
   ASSERT_FALSE(r);
   EXPECT_EQ(code_of(r.error()), errc::bad_request);
   EXPECT_FALSE(get_experts(a, {"ffn.0.1"})->at(0).has_value());
@@ -214,5 +216,43 @@ TEST_F(ExpertDirectoryTest, DeclarerWithdrawsAUidThatLeftItsSourceAtOnce) {
   eps = get_experts(reader, {"ffn.5.1"});
   ASSERT_TRUE(eps);
   EXPECT_EQ((*eps)[0], node_a);
+  caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+}
+
+// Graceful leave: a declarer asked to leave withdraws every uid it declared
+// (records newer than the declarations), so readers stop seeing them at
+// once, long before the 600 s expiration; after it, a wake declares nothing.
+TEST_F(ExpertDirectoryTest, ALeavingDeclarerWithdrawsItsExpertsAtOnce) {
+  declarer_config cfg;
+  cfg.uids = {"ffn.6.0", "ffn.6.1"};
+  cfg.expert_ep = node_a;
+  cfg.expiration_s = 600;
+  cfg.update_period_s = 3600;
+  cfg.clock = clock_.fn(); // not advanced: the withdrawal must still win
+  auto d = spawn_declarer(sys_, swarm_.peer(9), cfg);
+  ASSERT_EQ(wait_rounds(sys_, d, 1), 1u);
+  auto reader = swarm_.client_of(30);
+  auto eps = get_experts(reader, {"ffn.6.0", "ffn.6.1"});
+  ASSERT_TRUE(eps);
+  EXPECT_EQ((*eps)[0], node_a);
+  EXPECT_EQ((*eps)[1], node_a);
+  caf::scoped_actor self{sys_};
+  uint64_t withdrawn = 0;
+  self->request(d, std::chrono::seconds{10}, leave_atom::value)
+    .receive([&](uint64_t n) { withdrawn = n; },
+             [](caf::error& err) { FAIL() << describe(err); });
+  EXPECT_EQ(withdrawn, 2u);
+  eps = get_experts(reader, {"ffn.6.0", "ffn.6.1"});
+  ASSERT_TRUE(eps);
+  EXPECT_FALSE((*eps)[0].has_value()) << "ffn.6.0 is still declared after the leave";
+  EXPECT_FALSE((*eps)[1].has_value()) << "ffn.6.1 is still declared after the leave";
+  auto row = get_active_successors(reader, "ffn.6.");
+  ASSERT_TRUE(row);
+  EXPECT_TRUE(row->empty());
+  caf::anon_send(d, wake_atom::value); // must not declare again
+  EXPECT_EQ(wait_rounds(sys_, d, 1), 1u);
+  eps = get_experts(reader, {"ffn.6.0"});
+  ASSERT_TRUE(eps);
+  EXPECT_FALSE((*eps)[0].has_value());
   caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
 }

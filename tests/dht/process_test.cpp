@@ -1,10 +1,11 @@
 // DHT peers in separate OS processes on loopback: `colony dht serve`
-// processes, colony-node with a dht: section, and the CLI. Ports are
-// chosen by the OS; every wait is bounded.
+// processes, colony-node with a dht: section, and the CLI; forged records
+// in a 20-process swarm. Ports are chosen by the OS; every wait is bounded.
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,8 @@
 
 #include "actors/dht/expert_directory.hpp"
 #include "actors/dht/io_peer.hpp"
+#include "actors/dht/sealed_value.hpp"
+#include "actors/dht/wire.hpp"
 #include "messages/errc.hpp"
 #include "tests/dht/child_process.hpp"
 #include "tests/dht/test_support.hpp"
@@ -222,4 +225,127 @@ TEST_F(DhtProcessTest, ColonyNodeDeclaresItsExpertsUnderItsEndpoint) {
   EXPECT_TRUE(eventually(redeclared, 5s)) << node.err();
   node.kill(SIGTERM);
   EXPECT_EQ(node.wait_exit(1s), 0) << node.err();
+}
+
+// Records nobody can forge, across 20 processes: an honest `colony dht
+// serve` declares ffn.0.0 sealed by its key file, 19 more join. A hostile
+// peer (a client-mode peer of this process) puts forgeries of ffn.0.0 and
+// of its prefix entry, signed by its own key or unsigned: the replicas,
+// which hold the honest records, refuse them all. A tampered copy of the
+// honest record (another endpoint, or a later expiration) is refused by
+// every one of the 20 peers. Readers see the honest endpoint only.
+TEST_F(DhtProcessTest, ForgedDeclarationsAreRefusedByTwentyProcessesAndReachNoReader) {
+  const endpoint honest_ep{"127.0.0.1", 7000};
+  auto key_file = dir_ + "/honest.key";
+  auto first = serve("honest", {"--experts", "ffn.0.0", "--expert-endpoint", "127.0.0.1:7000",
+                                "--key-file", key_file, "--update-period-s", "1"});
+  struct stat st{};
+  ASSERT_EQ(::stat(key_file.c_str(), &st), 0) << "the key file was not created";
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::vector<std::string> eps{first};
+  for (int i = 1; i < 20; ++i)
+    eps.push_back(serve("p" + std::to_string(i), {"--peer", first}));
+  // The 5 replicas of ffn.0.0 among the 20, by id.
+  auto uid_key = node_id::of_key("ffn.0.0");
+  std::vector<std::pair<node_id, std::string>> by_id;
+  for (const auto& ep : eps) {
+    auto st = remote(ep).stats();
+    ASSERT_TRUE(st) << describe(st.error());
+    by_id.emplace_back(*id_from_wire(st->self.id), ep);
+  }
+  std::sort(by_id.begin(), by_id.end(),
+            [&](const auto& a, const auto& b) { return nearer(uid_key, a.first, b.first); });
+  auto holds_honest = [&](const std::string& ep) {
+    caf::scoped_actor self{sys_};
+    bool ok = false;
+    auto front = caf::io::remote_actor<peer_front_actor>(sys_, "127.0.0.1",
+                                                         parse_endpoint(ep)->port);
+    if (!front)
+      return false;
+    self->request(*front, 5s, dht_find_request{dht_peer{}, true, {to_wire(uid_key)}})
+      .receive(
+        [&](const dht_find_reply& r) {
+          ok = r.results.size() == 1 && r.results[0].found
+               && expert_endpoint("ffn.0.0", dht_get_result{true, r.results[0].value, 0})
+                    == honest_ep;
+        },
+        [](caf::error&) {});
+    return ok;
+  };
+  ASSERT_TRUE(eventually(
+    [&] {
+      for (size_t i = 0; i < 5; ++i)
+        if (!holds_honest(by_id[i].second))
+          return false;
+      return true;
+    },
+    30s))
+    << "the honest declaration did not reach its 5 replicas";
+
+  // Forgeries through a hostile peer's put: its own key, and unsigned.
+  auto hostile_key = identity::node_key::generate();
+  auto exp = unix_time() + 300; // later than the honest records
+  auto forged = [&](const std::string& key, bool has_subkey, const std::string& subkey) {
+    return dht_put_item{key, has_subkey, subkey,
+                        seal(hostile_key, node_id::of_key(key), has_subkey, subkey,
+                             "127.0.0.1:6666", exp),
+                        exp};
+  };
+  auto hostile = join(eps[3]);
+  auto acks = hostile.put({forged("ffn.0.0", false, ""), forged("ffn.0.", true, "0"),
+                           dht_put_item{"ffn.0.0", false, "", "127.0.0.1:6666", exp},
+                           dht_put_item{"ffn.0.", true, "0", "127.0.0.1:6666", exp}});
+  ASSERT_TRUE(acks) << describe(acks.error());
+  EXPECT_EQ(*acks, (std::vector<uint32_t>{0, 0, 0, 0})) << "a replica took a forgery";
+
+  // A tampered honest record, stored directly on every peer.
+  auto got = hostile.get_one("ffn.0.0");
+  ASSERT_TRUE(got && got->found && !got->value.values.empty());
+  auto honest_value = got->value.values.front();
+  auto moved = honest_value.value;
+  moved.replace(moved.size() - 4, 4, "6666"); // 127.0.0.1:7000 -> :6666
+  std::vector<dht_store_item> tampered{
+    {to_wire(uid_key), false, "", moved, honest_value.expiration},
+    {to_wire(uid_key), false, "", honest_value.value, honest_value.expiration + 100}};
+  for (const auto& ep : eps) {
+    auto front = caf::io::remote_actor<peer_front_actor>(sys_, "127.0.0.1",
+                                                         parse_endpoint(ep)->port);
+    ASSERT_TRUE(front);
+    caf::scoped_actor self{sys_};
+    self->request(*front, 5s, dht_store_request{dht_peer{}, true, tampered})
+      .receive(
+        [&](const dht_store_reply& r) {
+          EXPECT_EQ(r.accepted, (std::vector<uint8_t>{0, 0})) << ep << " took a tampered record";
+        },
+        [&](caf::error& err) { ADD_FAILURE() << ep << ": " << describe(err); });
+  }
+  uint64_t refused = 0;
+  for (size_t i = 0; i < 5; ++i)
+    refused += value_or(remote(by_id[i].second).stats(), dht_peer_stats{}).refused;
+  EXPECT_GE(refused, 5u * 2); // each replica: at least the two tampered items
+
+  // Readers through three different peers see the honest endpoint only.
+  for (auto i : {5, 11, 17}) {
+    auto reader = join(eps[static_cast<size_t>(i)]);
+    auto found = get_experts(reader, {"ffn.0.0"});
+    ASSERT_TRUE(found) << describe(found.error());
+    EXPECT_EQ((*found)[0], honest_ep);
+    auto row = get_active_successors(reader, "ffn.0.");
+    ASSERT_TRUE(row) << describe(row.error());
+    EXPECT_EQ(*row, (std::map<int64_t, endpoint>{{0, honest_ep}}));
+  }
+}
+
+TEST_F(DhtProcessTest, AKeyFileReadableByOthersIsRefusedAtStart) {
+  auto key_file = dir_ + "/open.key";
+  {
+    auto made = identity::node_key::load_or_create(key_file);
+    ASSERT_TRUE(made) << describe(made.error());
+  }
+  ASSERT_EQ(::chmod(key_file.c_str(), 0644), 0);
+  auto served = cli({"dht", "serve", "--key-file", key_file, "--experts", "ffn.0.0",
+                     "--expert-endpoint", "127.0.0.1:7000"});
+  EXPECT_EQ(served.code, 2) << served.err;
+  EXPECT_NE(served.err.find(key_file), std::string::npos) << served.err;
+  EXPECT_NE(served.err.find("chmod 600"), std::string::npos) << served.err;
 }

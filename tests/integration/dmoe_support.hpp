@@ -37,7 +37,7 @@ public:
   /// Declares `uids` as served at `ep` for a minute.
   void declare(const std::vector<std::string>& uids, const endpoint& ep) {
     auto c = swarm_.client_of(0);
-    auto r = dht::declare_experts(c, uids, ep, dht::unix_time() + 60);
+    auto r = dht::declare_experts(c, uids, ep, dht::unix_time() + 60, key_);
     if (!r)
       throw std::runtime_error("declare: " + describe(r.error()));
   }
@@ -67,6 +67,7 @@ private:
   caf::actor_system sys_;
   dht::swarm swarm_;
   std::shared_ptr<node_connections> conns_;
+  identity::node_key key_ = identity::node_key::generate(); ///< seals the declarations
 };
 
 /// A gate config over grid `prefix` [1, n] of 8-wide experts.

@@ -268,3 +268,60 @@ TEST(DhtLookupTest, HopsCountTheChainOfReferrals) {
   EXPECT_TRUE(q.done());
   EXPECT_EQ(q.hops(), 3u);
 }
+
+// Kademlia's stalled-lookup rule: a slow request frees its alpha slot and
+// its place among the k nearest, a late reply from it still counts, and
+// the lookup ends without it once the others answered.
+TEST(DhtLookupTest, ASlowRequestLetsTheNextCandidatesBeAsked) {
+  std::mt19937_64 rng{6};
+  auto target = node_id::random(rng);
+  std::vector<contact> initial;
+  for (int i = 0; i < 3; ++i)
+    initial.push_back(make_contact(node_id::random(rng)));
+  auto order = brute_force(ids_of(initial), target, 3);
+  lookup q{target, 2, 1, initial, node_id::random(rng)};
+  EXPECT_EQ(ids_of(q.next_requests()), std::vector<node_id>{order[0]});
+  EXPECT_TRUE(q.next_requests().empty()); // alpha = 1
+  q.on_slow(order[0]);
+  EXPECT_EQ(q.pending(), 0u);
+  EXPECT_EQ(q.slow(), 1u);
+  EXPECT_EQ(ids_of(q.next_requests()), std::vector<node_id>{order[1]});
+  q.on_reply(order[1], {});
+  EXPECT_FALSE(q.done()); // the third is within the k = 2 not slow
+  EXPECT_EQ(ids_of(q.next_requests()), std::vector<node_id>{order[2]});
+  q.on_reply(order[2], {});
+  EXPECT_TRUE(q.done()); // without the slow one
+  EXPECT_EQ(ids_of(q.result()), (std::vector<node_id>{order[1], order[2]}));
+}
+
+TEST(DhtLookupTest, ALateReplyOfASlowRequestStillCounts) {
+  std::mt19937_64 rng{7};
+  auto target = node_id::random(rng);
+  std::vector<contact> initial;
+  for (int i = 0; i < 2; ++i)
+    initial.push_back(make_contact(node_id::random(rng)));
+  auto order = brute_force(ids_of(initial), target, 2);
+  lookup q{target, 2, 1, initial, node_id::random(rng), 1};
+  ASSERT_EQ(ids_of(q.next_requests()), std::vector<node_id>{order[0]});
+  q.on_slow(order[0]);
+  ASSERT_EQ(ids_of(q.next_requests()), std::vector<node_id>{order[1]});
+  EXPECT_TRUE(q.on_reply(order[0], {}, true)); // late, with the value
+  EXPECT_EQ(q.slow(), 0u);
+  EXPECT_TRUE(q.done()); // one value wanted
+  EXPECT_EQ(q.values(), 1u);
+  EXPECT_FALSE(q.on_reply(order[0], {})); // a duplicate is ignored
+}
+
+TEST(DhtLookupTest, WhileNobodyAnsweredSlowRequestsAreWaitedFor) {
+  std::mt19937_64 rng{8};
+  auto target = node_id::random(rng);
+  auto a = node_id::random(rng);
+  lookup q{target, 3, 3, {make_contact(a)}, node_id::random(rng)};
+  ASSERT_EQ(q.next_requests().size(), 1u);
+  q.on_slow(a);
+  EXPECT_FALSE(q.done());
+  q.on_failure(a); // its timeout ends it
+  EXPECT_TRUE(q.done());
+  EXPECT_EQ(q.slow(), 0u);
+  EXPECT_TRUE(q.result().empty());
+}

@@ -112,3 +112,23 @@ TEST(DhtSearchTest, GathersTheWantedCopiesOrWhatItHasWhenExpired) {
   EXPECT_EQ(out.value->subkeys.at("1").value, "a");
   EXPECT_EQ(out.value->subkeys.at("2").value, "new"); // ...the later expiration winning
 }
+
+TEST(DhtWireTest, NewerItemsAreWhatAReplicaLacksOrHoldsOlder) {
+  node_id key;
+  auto merged = dictionary({{"a", {"x", 20}}, {"b", {"y", 20}}, {"c", {"z", 20}}});
+  auto copy = dictionary({{"a", {"x", 20}}, {"b", {"old", 10}}});
+  auto items = newer_items(key, merged, copy);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].subkey, "b");
+  EXPECT_EQ(items[0].value, "y");
+  EXPECT_EQ(items[1].subkey, "c");
+  EXPECT_TRUE(items[1].has_subkey);
+  EXPECT_EQ(items[1].key, to_wire(key));
+  EXPECT_EQ(newer_items(key, merged, std::nullopt).size(), 3u);
+  EXPECT_TRUE(newer_items(key, merged, merged).empty());
+  auto p = newer_items(key, plain("v", 30), plain("u", 10));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_FALSE(p[0].has_subkey);
+  EXPECT_EQ(p[0].value, "v");
+  EXPECT_TRUE(newer_items(key, plain("v", 30), plain("v", 30)).empty());
+}

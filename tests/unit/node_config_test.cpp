@@ -419,7 +419,11 @@ TEST(NodeConfigTest, DhtSectionParses) {
                                  "  alpha: 4\n"
                                  "  num_replicas: 3\n"
                                  "  values_wanted: 2\n"
-                                 "  value_grace_ms: 400\n");
+                                 "  value_grace_ms: 400\n"
+                                 "  rpc_timeout_min_ms: 200\n"
+                                 "  republish_s: 45\n"
+                                 "  hand_off: false\n"
+                                 "  read_repair: false\n");
   ASSERT_TRUE(cfg) << describe(cfg.error());
   ASSERT_TRUE(cfg->dht);
   const auto& d = *cfg->dht;
@@ -438,6 +442,10 @@ TEST(NodeConfigTest, DhtSectionParses) {
   auto peer = dht::peer_config_of(d);
   EXPECT_EQ(peer.values_wanted, 2u);
   EXPECT_EQ(peer.value_grace, std::chrono::milliseconds{400});
+  EXPECT_EQ(peer.rpc_timeout_min, std::chrono::milliseconds{200});
+  EXPECT_DOUBLE_EQ(peer.republish_s, 45);
+  EXPECT_FALSE(peer.hand_off);
+  EXPECT_FALSE(peer.read_repair);
 }
 
 TEST(NodeConfigTest, DhtDefaultsAndAbsence) {
@@ -476,4 +484,11 @@ TEST(NodeConfigTest, DhtSectionIsValidated) {
   expect_bad(with_group("") + "dht: {expiration_s: 10, update_period_s: 10}\n",
              {"dht.update_period_s", "must be less than expiration_s (10)"});
   expect_bad(with_group("") + "dht: 5\n", {"dht", "expected a map"});
+}
+
+TEST(NodeConfigTest, DhtTimeoutFloorAboveTheMaximumIsRefused) {
+  auto cfg = parse_node_config(with_group("") + "dht: {rpc_timeout_ms: 1000, rpc_timeout_min_ms: 2000}\n");
+  ASSERT_FALSE(cfg);
+  EXPECT_NE(describe(cfg.error()).find("dht.rpc_timeout_min_ms"), std::string::npos)
+    << describe(cfg.error());
 }

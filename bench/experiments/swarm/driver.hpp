@@ -211,6 +211,13 @@ private:
     dc.expert_ep = slot_ep_[j];
     dc.expiration_s = cfg_.expiration_s;
     dc.update_period_s = cfg_.update_period_s;
+    // One key per slot: a replacement serves the slot's cells as the same
+    // owner (another key could not overwrite them before they expire).
+    if (slot_key_.size() <= j)
+      slot_key_.resize(j + 1);
+    if (!slot_key_[j])
+      slot_key_[j] = std::make_shared<const identity::node_key>(identity::node_key::generate());
+    dc.owner = slot_key_[j];
     return caf::actor_cast<caf::actor>(
       dht::spawn_declarer(sys_, swarm_->peer(slot_peer_[j]), std::move(dc)));
   }
@@ -323,6 +330,7 @@ private:
   std::vector<size_t> slot_peer_;
   std::vector<std::vector<size_t>> slot_cells_;
   std::vector<endpoint> slot_ep_;
+  std::vector<std::shared_ptr<const identity::node_key>> slot_key_;
   std::vector<caf::actor> declarers_;
   size_t hosts_ = 0;
   size_t replaced_ = 0;

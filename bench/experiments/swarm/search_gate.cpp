@@ -95,7 +95,7 @@ struct gate_state {
                      std::map<std::string, gate::successor_map> found;
                      for (size_t i = 0; i < keys.size() && i < results->size(); ++i) {
                        hops_sum += (*results)[i].hops;
-                       auto succ = dht::successors((*results)[i]);
+                       auto succ = dht::successors(keys[i], (*results)[i]);
                        if (!succ.empty())
                          found.emplace(keys[i], std::move(succ));
                      }

@@ -60,13 +60,15 @@ expert_swarm::expert_swarm(caf::actor_system& sys, const experiment_config& cfg,
   if (auto err = dht_->grow(3))
     bench::die("DHT: " + describe(err));
   auto client = dht_->client_of(0);
+  auto key = identity::node_key::generate(); // the owner of every declaration
   for (auto& c : cfg.chains)
     for (uint32_t r = 0; r < c.rows; ++r) {
       std::vector<std::string> uids;
       for (uint32_t l = 0; l < c.layers; ++l)
         for (uint32_t col = 0; col < c.cols; ++col)
           uids.push_back(c.uid(l, r, col));
-      if (!dht::declare_experts(client, uids, node_of(r), dht::unix_time() + 24 * 3600))
+      if (!dht::declare_experts(client, uids, node_of(r), dht::unix_time() + 24 * 3600,
+                                 key))
         bench::die("DHT: declaring " + c.prefix + " row " + std::to_string(r) + " failed");
     }
 }

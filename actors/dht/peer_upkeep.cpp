@@ -1,0 +1,96 @@
+// peer_state: keeping records on the peers that should hold them while
+// peers come and go (Kademlia's maintenance):
+//   hand-off     a peer just added to the table receives the held keys it
+//                is now one of the num_replicas nearest known peers for,
+//                from the nearest other replica only (one sender per key);
+//   republish    a held key that nobody stored for republish_s (plus a
+//                random quarter of it, so that its replicas do not all
+//                act at once) is stored again on its current replicas (a
+//                store received meanwhile: another holder or the owner did);
+//   read-repair  a get stores the merged value on the nearest replicas it
+//                read whose copy was older or missing.
+#include "actors/dht/peer_state.hpp"
+
+#include <algorithm>
+
+#include "actors/dht/wire.hpp"
+
+namespace colony::dht {
+
+bool peer_state::should_hand_off(const node_id& key, const contact& c) const {
+  // The num_replicas nearest known peers, this one included.
+  auto nearest = table_.closest(key, cfg_.num_replicas);
+  nearest.push_back(contact{id_, cfg_.self_ep, 0});
+  auto by_distance = [&](const contact& a, const contact& b) { return nearer(key, a.id, b.id); };
+  std::sort(nearest.begin(), nearest.end(), by_distance);
+  nearest.resize(std::min(nearest.size(), cfg_.num_replicas));
+  auto is_c = [&](const contact& x) { return x.id == c.id; };
+  if (std::none_of(nearest.begin(), nearest.end(), is_c))
+    return false;
+  for (const auto& x : nearest)
+    if (!is_c(x))
+      return x.id == id_; // the nearest replica other than c sends
+  return false;
+}
+
+void peer_state::hand_off(const contact& c) {
+  if (!cfg_.hand_off || cfg_.client_mode)
+    return;
+  auto t = now();
+  std::vector<dht_store_item> items;
+  for (const auto& key : store_.keys()) {
+    if (!should_hand_off(key, c))
+      continue;
+    if (auto r = store_.get(key, t)) {
+      auto more = newer_items(key, *r, std::nullopt);
+      items.insert(items.end(), more.begin(), more.end());
+      ++handed_off_;
+    }
+  }
+  if (items.empty())
+    return;
+  send_store(
+    c, std::move(items), [](dht_store_reply&) {}, [this, c](const caf::error&) { failed(c); });
+}
+
+void peer_state::touched(const node_id& key, double t) {
+  std::uniform_real_distribution<double> jitter{0, 0.25};
+  republish_due_[key] = t + cfg_.republish_s * (1 + jitter(rng_));
+}
+
+void peer_state::republish() {
+  if (cfg_.republish_s <= 0 || cfg_.client_mode)
+    return;
+  auto t = now();
+  std::vector<dht_store_item> items;
+  for (const auto& key : store_.keys()) {
+    auto i = republish_due_.find(key);
+    if (i != republish_due_.end() && t < i->second)
+      continue;
+    touched(key, t);
+    if (auto r = store_.get(key, t)) {
+      auto more = newer_items(key, *r, std::nullopt);
+      items.insert(items.end(), more.begin(), more.end());
+      ++republished_;
+    }
+  }
+  if (!items.empty())
+    start_put(std::move(items));
+}
+
+void peer_state::read_repair(const search& s, const search_outcome& outcome) {
+  if (!cfg_.read_repair || !outcome.value)
+    return;
+  auto n = std::min(outcome.nearest.size(), cfg_.num_replicas);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& c = outcome.nearest[i];
+    auto items = newer_items(s.target(), *outcome.value, s.copy_of(c.id));
+    if (items.empty())
+      continue;
+    repaired_ += items.size();
+    send_store(
+      c, std::move(items), [](dht_store_reply&) {}, [this, c](const caf::error&) { failed(c); });
+  }
+}
+
+} // namespace colony::dht
