@@ -268,11 +268,12 @@ caf::error parse_guard_section(const YAML::Node& yaml, node_config& cfg) {
     return {};
   auto& g = cfg.guard;
   map_reader r{yaml, "guard", {"max_message_bytes", "max_connections_per_source",
-                               "max_connections", "first_message_timeout_s"}};
+                               "max_connections", "first_message_timeout_s", "outgoing"}};
   r.integer("max_message_bytes", 64 * 1024, g.max_message_bytes)
     .integer("max_connections_per_source", 1, g.max_connections_per_source)
     .integer("max_connections", 1, g.max_connections)
-    .real("first_message_timeout_s", positive, g.first_message_timeout_s);
+    .real("first_message_timeout_s", positive, g.first_message_timeout_s)
+    .boolean("outgoing", g.outgoing);
   return r.error();
 }
 

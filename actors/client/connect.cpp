@@ -24,6 +24,17 @@ caf::error unreachable(const std::string& what, const endpoint& ep, const std::s
                                          + ")");
 }
 
+caf::error connect_failure(const std::string& what, const endpoint& ep,
+                           uint64_t refusals_before, const std::string& why) {
+  auto cut = net_guard::outbound_guard::instance().refusal_since(ep, refusals_before);
+  if (cut.empty())
+    return unreachable(what, ep, why);
+  auto code = cut.rfind("its BASP header claimed", 0) == 0 ? errc::payload_too_large
+                                                             : errc::malformed_payload;
+  return make_error(code, what + " " + ep.to_string()
+                            + " refused by the outgoing guard: " + cut);
+}
+
 caf::error classify(const caf::error& err, const endpoint& ep, const std::string& who,
                     caf::timespan timeout, bool lost) {
   if (err == caf::sec::request_timeout && lost)

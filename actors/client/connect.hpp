@@ -1,9 +1,10 @@
 // What every Colony client needs to reach a published actor by endpoint,
 // written once for the expert client and the DHT transport: a thread-safe
 // handle cache that remembers lost connections, connect-with-timeout
-// through the middleman (CAF's io::remote_actor has none), in a blocking
-// and an actor (request(...).then) form, and the classification of CAF's
-// transport errors into colony::errc values that name the peer.
+// through the middleman (CAF's io::remote_actor has none) and through the
+// process's outgoing guard (runtime/net_guard/outbound_guard.hpp), in a
+// blocking and an actor (request(...).then) form, and the classification
+// of CAF's transport errors into colony::errc values that name the peer.
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@
 
 #include "messages/errc.hpp"
 #include "runtime/endpoint.hpp"
+#include "runtime/net_guard/outbound_guard.hpp"
 
 namespace colony::net {
 
@@ -31,6 +33,13 @@ bool is_connection_loss(const caf::error& err);
 
 /// errc::unreachable: "<what> <ep> unreachable (<why>)".
 caf::error unreachable(const std::string& what, const endpoint& ep, const std::string& why);
+
+/// A failed connect to `what` at `ep`: what the outgoing guard saw, if it
+/// cut a connection to `ep` since it had `refusals_before` refusals
+/// (payload_too_large for a header over the limit, malformed_payload for
+/// one of no BASP operation), else errc::unreachable with CAF's `why`.
+caf::error connect_failure(const std::string& what, const endpoint& ep,
+                           uint64_t refusals_before, const std::string& why);
 
 /// Maps a failed request to `who` (e.g. "node 127.0.0.1:4000 expert 'ffn.0.1'")
 /// at `ep` into colony terms: a timeout becomes errc::timeout naming the
@@ -123,14 +132,19 @@ void connect_async(Self* self, const endpoint& ep, caf::timespan timeout,
                    const std::string& what, Done done) {
   auto mm = self->system().middleman().actor_handle();
   caf::actor_system& sys = self->system();
-  self->request(mm, timeout, caf::connect_atom::value, ep.host, ep.port)
+  auto& guard = net_guard::outbound_guard::instance();
+  auto via = guard.route(ep);
+  if (!via) // synchronously, in self's context
+    return done(caf::expected<Handle>{unreachable(what, ep, describe(via.error()))});
+  auto before = guard.refusals(ep);
+  self->request(mm, timeout, caf::connect_atom::value, via->host, via->port)
     .then(
       [=, &sys](const caf::node_id&, caf::strong_actor_ptr& ptr,
                 std::set<std::string>& ifs) mutable {
         done(handle_of<Handle>(sys, ep, what, std::move(ptr), ifs));
       },
       [=, &sys](caf::error& err) mutable {
-        done(caf::expected<Handle>{unreachable(what, ep, sys.render(err))});
+        done(caf::expected<Handle>{connect_failure(what, ep, before, sys.render(err))});
       });
 }
 
@@ -142,10 +156,15 @@ void connect_async(Self* self, const endpoint& ep, caf::timespan timeout,
 template <class Handle>
 caf::expected<Handle> connect_blocking(caf::actor_system& sys, const endpoint& ep,
                                        caf::timespan timeout, const std::string& what) {
+  auto& guard = net_guard::outbound_guard::instance();
+  auto via = guard.route(ep);
+  if (!via)
+    return unreachable(what, ep, describe(via.error()));
+  auto before = guard.refusals(ep);
   caf::expected<Handle> result{caf::error{}};
   caf::scoped_actor self{sys};
-  self->request(sys.middleman().actor_handle(), timeout, caf::connect_atom::value, ep.host,
-                ep.port)
+  self->request(sys.middleman().actor_handle(), timeout, caf::connect_atom::value, via->host,
+                via->port)
     .receive(
       [&](const caf::node_id&, caf::strong_actor_ptr& ptr, std::set<std::string>& ifs) {
         result = handle_of<Handle>(sys, ep, what, std::move(ptr), ifs);
@@ -158,7 +177,7 @@ caf::expected<Handle> connect_blocking(caf::actor_system& sys, const endpoint& e
                                                 timeout).count())
                              + " ms");
         else
-          result = unreachable(what, ep, sys.render(err));
+          result = connect_failure(what, ep, before, sys.render(err));
       });
   return result;
 }

@@ -18,6 +18,7 @@
 #include "nodes/node/node_manager.hpp"
 #include "nodes/node/node_tree.hpp"
 #include "runtime/logging.hpp"
+#include "runtime/net_guard/outbound_guard.hpp"
 #include "runtime/ready_file.hpp"
 #include "runtime/node_config.hpp"
 #include "runtime/system_config.hpp"
@@ -160,5 +161,9 @@ int main(int argc, char** argv) {
     return fail(colony::describe(cfg.error()));
   if (auto err = colony::log::setup(cfg->log))
     return fail(colony::describe(err));
+  colony::net_guard::outbound_config out;
+  out.enabled = cfg->guard.outgoing;
+  out.max_message_bytes = cfg->max_message_bytes + (uint64_t{1} << 20); // + the envelope
+  colony::net_guard::outbound_guard::instance().configure(out);
   return serve(*cfg, ready_file, dht_ready_file, signals);
 }

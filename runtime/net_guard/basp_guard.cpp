@@ -28,15 +28,6 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-void set_nonblocking(int fd) {
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
-}
-
-void set_nodelay(int fd) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 std::string address_of(const sockaddr_storage& sa) {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (sa.ss_family == AF_INET)
@@ -46,35 +37,6 @@ std::string address_of(const sockaddr_storage& sa) {
   return buf;
 }
 
-uint16_t local_port(int fd) {
-  sockaddr_storage sa{};
-  socklen_t len = sizeof(sa);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
-    return 0;
-  if (sa.ss_family == AF_INET)
-    return ntohs(reinterpret_cast<sockaddr_in&>(sa).sin_port);
-  return ntohs(reinterpret_cast<sockaddr_in6&>(sa).sin6_port);
-}
-
-/// A byte queue of at most relay_buffer_bytes between two sockets.
-struct pipe_buffer {
-  std::vector<char> bytes;
-  size_t offset = 0;
-  bool empty() const { return offset == bytes.size(); }
-  /// Writes what it can to `fd`; false on a fatal error.
-  bool flush(int fd) {
-    while (!empty()) {
-      auto n = ::send(fd, bytes.data() + offset, bytes.size() - offset, MSG_NOSIGNAL);
-      if (n < 0)
-        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-      offset += static_cast<size_t>(n);
-    }
-    bytes.clear();
-    offset = 0;
-    return true;
-  }
-};
-
 struct connection {
   int down = -1; ///< the remote peer
   int up = -1;   ///< CAF's internal port
@@ -83,25 +45,11 @@ struct connection {
   clock_type::time_point accepted;
   pipe_buffer to_up;
   pipe_buffer to_down;
-  // BASP parser of the bytes from `down`.
-  unsigned char header[basp_header_size] = {0};
-  size_t header_have = 0;
-  uint64_t payload_left = 0;
-  bool saw_message = false;
+  basp_reader reader; ///< of the bytes from `down`
   bool dead = false;
 };
 
 } // namespace
-
-int64_t check_header(const unsigned char* h, uint64_t max_payload) {
-  if (h[0] > basp_max_operation)
-    return -1;
-  uint32_t len = (uint32_t{h[4]} << 24) | (uint32_t{h[5]} << 16) | (uint32_t{h[6]} << 8)
-                 | uint32_t{h[7]};
-  if (len > max_payload)
-    return -2;
-  return len;
-}
 
 struct basp_guard::impl {
   impl(basp_guard& owner, int listen_fd, std::string name)
@@ -212,39 +160,12 @@ struct basp_guard::impl {
 
   /// Parses and queues bytes read from the peer; false: close (why set).
   bool feed(connection& c, const char* data, size_t n, const char*& why) {
-    auto max = owner.cfg_.max_message_bytes;
-    size_t i = 0;
-    while (i < n) {
-      if (c.payload_left > 0) {
-        auto take = std::min<uint64_t>(c.payload_left, n - i);
-        c.payload_left -= take;
-        i += take;
-        if (c.payload_left == 0) {
-          c.saw_message = true;
-          messages += 1;
-        }
-        continue;
-      }
-      c.header[c.header_have++] = static_cast<unsigned char>(data[i++]);
-      if (c.header_have < basp_header_size)
-        continue;
-      c.header_have = 0;
-      auto len = check_header(c.header, max);
-      if (len == -1) {
-        garbage += 1;
-        why = "unknown_basp_operation";
-        return false;
-      }
-      if (len == -2) {
-        oversized += 1;
-        why = "payload_over_limit";
-        return false;
-      }
-      c.payload_left = static_cast<uint64_t>(len);
-      if (len == 0) {
-        c.saw_message = true;
-        messages += 1;
-      }
+    auto before = c.reader.messages();
+    why = c.reader.feed(data, n, owner.cfg_.max_message_bytes);
+    messages += c.reader.messages() - before;
+    if (why != nullptr) {
+      (std::string{why} == "payload_over_limit" ? oversized : garbage) += 1;
+      return false;
     }
     c.to_up.bytes.insert(c.to_up.bytes.end(), data, data + n);
     return true;
@@ -320,7 +241,7 @@ struct basp_guard::impl {
       }
       auto now = clock_type::now();
       for (auto& c : conns)
-        if (!c.dead && !c.saw_message && now - c.accepted > timeout) {
+        if (!c.dead && c.reader.messages() == 0 && now - c.accepted > timeout) {
           first_message_timeouts += 1;
           drop(c, "first_message_timeout");
         }

@@ -32,19 +32,9 @@
 #include <caf/expected.hpp>
 
 #include "runtime/net_guard/guard_config.hpp"
+#include "runtime/net_guard/relay.hpp"
 
 namespace colony::net_guard {
-
-/// Size of one BASP header in CAF 0.17.6 (caf/io/basp/header.hpp): op (1),
-/// two padding bytes, flags (1), payload_len (4, network order),
-/// operation_data (8), source and destination actor ids (8 + 8).
-constexpr size_t basp_header_size = 32;
-
-/// The largest BASP operation code of 0.17.6 (heartbeat = 0x06).
-constexpr uint8_t basp_max_operation = 0x06;
-
-/// Bytes the guard buffers per connection and direction.
-constexpr size_t relay_buffer_bytes = size_t{64} << 10;
 
 /// Counters since the guard started.
 struct guard_stats {
@@ -58,10 +48,6 @@ struct guard_stats {
   uint64_t messages = 0;        ///< BASP messages passed to CAF
   uint64_t open = 0;            ///< connections open now
 };
-
-/// Checks one BASP header (basp_header_size bytes); returns its payload
-/// length, or -1 (unknown operation) or -2 (payload over `max_payload`).
-int64_t check_header(const unsigned char* header, uint64_t max_payload);
 
 class basp_guard {
 public:

@@ -14,6 +14,9 @@ struct guard_config {
   uint32_t max_connections_per_source = 32;
   uint32_t max_connections = 1024;
   double first_message_timeout_s = 30;
+  /// Outgoing connections through outbound_guard.hpp (what servers send is
+  /// bounded by the node's max_message_bytes).
+  bool outgoing = true;
 };
 
 } // namespace colony::net_guard
