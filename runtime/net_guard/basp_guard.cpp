@@ -37,16 +37,10 @@ std::string address_of(const sockaddr_storage& sa) {
   return buf;
 }
 
-struct connection {
-  int down = -1; ///< the remote peer
-  int up = -1;   ///< CAF's internal port
-  bool up_connected = false;
+/// down: the remote peer; up: CAF's internal port; reader: of `down`.
+struct connection : relay_link {
   std::string source;
   clock_type::time_point accepted;
-  pipe_buffer to_up;
-  pipe_buffer to_down;
-  basp_reader reader; ///< of the bytes from `down`
-  bool dead = false;
 };
 
 } // namespace
@@ -158,50 +152,23 @@ struct basp_guard::impl {
     }
   }
 
-  /// Parses and queues bytes read from the peer; false: close (why set).
-  bool feed(connection& c, const char* data, size_t n, const char*& why) {
-    auto before = c.reader.messages();
-    why = c.reader.feed(data, n, owner.cfg_.max_message_bytes);
-    messages += c.reader.messages() - before;
-    if (why != nullptr) {
-      (std::string{why} == "payload_over_limit" ? oversized : garbage) += 1;
-      return false;
-    }
-    c.to_up.bytes.insert(c.to_up.bytes.end(), data, data + n);
-    return true;
-  }
-
   void service(connection& c, short down_ev, short up_ev) {
-    char buf[relay_buffer_bytes];
-    if (!c.up_connected && (up_ev & (POLLOUT | POLLERR | POLLHUP))) {
-      int err = 0;
-      socklen_t len = sizeof(err);
-      getsockopt(c.up, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) {
+    const char* why = nullptr;
+    auto before = c.reader.messages();
+    auto r = pump(c, down_ev, up_ev, true, owner.cfg_.max_message_bytes, why);
+    messages += c.reader.messages() - before;
+    switch (r) {
+      case pump_result::ok:
+        return;
+      case pump_result::closed:
+        return drop(c, nullptr);
+      case pump_result::upstream_failed:
         upstream_failed += 1;
         return drop(c, "upstream_refused");
-      }
-      c.up_connected = true;
-    }
-    if (c.up_connected && (down_ev & (POLLIN | POLLHUP | POLLERR)) && c.to_up.empty()) {
-      auto n = ::recv(c.down, buf, sizeof(buf), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-        return drop(c, nullptr);
-      const char* why = nullptr;
-      if (n > 0 && !feed(c, buf, static_cast<size_t>(n), why))
+      case pump_result::refused:
+        (std::string{why} == "payload_over_limit" ? oversized : garbage) += 1;
         return drop(c, why);
     }
-    if (c.up_connected && (up_ev & (POLLIN | POLLHUP | POLLERR)) && c.to_down.empty()) {
-      auto n = ::recv(c.up, buf, sizeof(buf), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-        return drop(c, nullptr);
-      if (n > 0)
-        c.to_down.bytes.insert(c.to_down.bytes.end(), buf, buf + n);
-    }
-    if (c.up_connected && !c.to_up.flush(c.up))
-      return drop(c, nullptr);
-    if (!c.to_down.flush(c.down))
-      return drop(c, nullptr);
   }
 
   void run() {
@@ -214,15 +181,7 @@ struct basp_guard::impl {
       fds.push_back({listen_fd, POLLIN, 0});
       fds.push_back({wake[0], POLLIN, 0});
       for (auto& c : conns) {
-        short down = 0, up = 0;
-        if (c.up_connected && c.to_up.empty())
-          down |= POLLIN;
-        if (!c.to_down.empty())
-          down |= POLLOUT;
-        if (!c.up_connected || !c.to_up.empty())
-          up |= POLLOUT;
-        if (c.up_connected && c.to_down.empty())
-          up |= POLLIN;
+        auto [down, up] = c.events();
         fds.push_back({c.down, down, 0});
         fds.push_back({c.up, up, 0});
         order.push_back(&c);

@@ -39,16 +39,9 @@ struct out_route {
   std::string why;             ///< of the last refusal
 };
 
-/// One relayed connection: CAF on `down`, the remote on `up`.
-struct out_connection {
+/// CAF on `down`, the remote on `up`; reader: of the remote's bytes.
+struct out_connection : relay_link {
   out_route* route = nullptr;
-  int down = -1;
-  int up = -1;
-  bool up_connected = false;
-  pipe_buffer to_up;
-  pipe_buffer to_down;
-  basp_reader reader; ///< of the bytes from the remote
-  bool dead = false;
 };
 
 int listen_on_loopback() {
@@ -154,40 +147,19 @@ struct outbound_guard::impl {
   }
 
   void service(out_connection& c, short down_ev, short up_ev) {
-    char buf[relay_buffer_bytes];
-    if (!c.up_connected && (up_ev & (POLLOUT | POLLERR | POLLHUP))) {
-      int err = 0;
-      socklen_t len = sizeof(err);
-      getsockopt(c.up, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) {
+    const char* why = nullptr;
+    switch (pump(c, down_ev, up_ev, false, max_payload.load(), why)) {
+      case pump_result::ok:
+        return;
+      case pump_result::closed:
+        return drop(c, nullptr);
+      case pump_result::upstream_failed:
         connect_failed += 1;
         return drop(c, nullptr);
-      }
-      c.up_connected = true;
+      case pump_result::refused:
+        (std::string{why} == "payload_over_limit" ? oversized : garbage) += 1;
+        return drop(c, why);
     }
-    if (c.up_connected && (down_ev & (POLLIN | POLLHUP | POLLERR)) && c.to_up.empty()) {
-      auto n = ::recv(c.down, buf, sizeof(buf), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-        return drop(c, nullptr);
-      if (n > 0)
-        c.to_up.bytes.insert(c.to_up.bytes.end(), buf, buf + n);
-    }
-    if (c.up_connected && (up_ev & (POLLIN | POLLHUP | POLLERR)) && c.to_down.empty()) {
-      auto n = ::recv(c.up, buf, sizeof(buf), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-        return drop(c, nullptr);
-      if (n > 0) {
-        if (auto why = c.reader.feed(buf, static_cast<size_t>(n), max_payload.load())) {
-          (std::string{why} == "payload_over_limit" ? oversized : garbage) += 1;
-          return drop(c, why);
-        }
-        c.to_down.bytes.insert(c.to_down.bytes.end(), buf, buf + n);
-      }
-    }
-    if (c.up_connected && !c.to_up.flush(c.up))
-      return drop(c, nullptr);
-    if (!c.to_down.flush(c.down))
-      return drop(c, nullptr);
   }
 
   void run() {
@@ -207,15 +179,7 @@ struct outbound_guard::impl {
         }
       }
       for (auto& c : conns) {
-        short down = 0, up = 0;
-        if (c.up_connected && c.to_up.empty())
-          down |= POLLIN;
-        if (!c.to_down.empty())
-          down |= POLLOUT;
-        if (!c.up_connected || !c.to_up.empty())
-          up |= POLLOUT;
-        if (c.up_connected && c.to_down.empty())
-          up |= POLLIN;
+        auto [down, up] = c.events();
         fds.push_back({c.down, down, 0});
         fds.push_back({c.up, up, 0});
         order.push_back(&c);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -78,6 +79,56 @@ const char* basp_reader::feed(const char* data, size_t n, uint64_t max_payload) 
       ++messages_;
   }
   return nullptr;
+}
+
+std::pair<short, short> relay_link::events() const {
+  short d = 0, u = 0;
+  if (up_connected && to_up.empty())
+    d |= POLLIN;
+  if (!to_down.empty())
+    d |= POLLOUT;
+  if (!up_connected || !to_up.empty())
+    u |= POLLOUT;
+  if (up_connected && to_down.empty())
+    u |= POLLIN;
+  return {d, u};
+}
+
+pump_result pump(relay_link& c, short down_ev, short up_ev, bool check_down,
+                 uint64_t max_payload, const char*& why) {
+  char buf[relay_buffer_bytes];
+  auto gone = [](ssize_t n) { return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR); };
+  if (!c.up_connected && (up_ev & (POLLOUT | POLLERR | POLLHUP))) {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(c.up, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0)
+      return pump_result::upstream_failed;
+    c.up_connected = true;
+  }
+  if (c.up_connected && (down_ev & (POLLIN | POLLHUP | POLLERR)) && c.to_up.empty()) {
+    auto n = ::recv(c.down, buf, sizeof(buf), 0);
+    if (gone(n))
+      return pump_result::closed;
+    if (n > 0 && check_down && (why = c.reader.feed(buf, static_cast<size_t>(n), max_payload)))
+      return pump_result::refused;
+    if (n > 0)
+      c.to_up.bytes.insert(c.to_up.bytes.end(), buf, buf + n);
+  }
+  if (c.up_connected && (up_ev & (POLLIN | POLLHUP | POLLERR)) && c.to_down.empty()) {
+    auto n = ::recv(c.up, buf, sizeof(buf), 0);
+    if (gone(n))
+      return pump_result::closed;
+    if (n > 0 && !check_down && (why = c.reader.feed(buf, static_cast<size_t>(n), max_payload)))
+      return pump_result::refused;
+    if (n > 0)
+      c.to_down.bytes.insert(c.to_down.bytes.end(), buf, buf + n);
+  }
+  if (c.up_connected && !c.to_up.flush(c.up))
+    return pump_result::closed;
+  if (!c.to_down.flush(c.down))
+    return pump_result::closed;
+  return pump_result::ok;
 }
 
 } // namespace colony::net_guard

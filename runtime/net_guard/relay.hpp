@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace colony::net_guard {
@@ -62,5 +63,34 @@ private:
   uint64_t messages_ = 0;
   uint64_t claimed_ = 0;
 };
+
+/// One relayed connection: `down` connected to the guard, `up` is the
+/// guard's connection onward; `reader` checks the bytes of one side.
+struct relay_link {
+  int down = -1;
+  int up = -1;
+  bool up_connected = false;
+  pipe_buffer to_up;
+  pipe_buffer to_down;
+  basp_reader reader;
+  bool dead = false;
+
+  /// The poll events to wait for: on `down`, on `up`.
+  std::pair<short, short> events() const;
+};
+
+/// What pump() did.
+enum class pump_result {
+  ok,
+  closed,          ///< a side closed or failed
+  upstream_failed, ///< the onward connect failed
+  refused,         ///< the checked side sent a bad header (why set)
+};
+
+/// Moves what is ready (poll events `down_ev`, `up_ev`) between the sides
+/// of `l`; the bytes read from `down` (check_down) or else from `up` pass
+/// through l.reader with `max_payload` before they are queued.
+pump_result pump(relay_link& l, short down_ev, short up_ev, bool check_down,
+                 uint64_t max_payload, const char*& why);
 
 } // namespace colony::net_guard
