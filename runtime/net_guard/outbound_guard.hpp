@@ -14,9 +14,9 @@
 // server can make the process allocate is then bounded by
 // max_message_bytes plus the two relay buffers per connection.
 //
-// One listening port per remote endpoint (at most max_routes; idle ones
-// make room), all served by one thread; the relay costs one extra copy
-// and loopback hop per byte.
+// One listening port per remote endpoint (idle ones close after 10
+// minutes, or after one when there are more than max_routes), all served
+// by one thread; the relay costs one extra copy and loopback hop per byte.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +35,7 @@ struct outbound_config {
   /// The largest BASP payload a server may send (a reply's tensors, one
   /// message: the node's max_message_bytes plus headroom for the envelope).
   uint64_t max_message_bytes = (uint64_t{256} << 20) + (uint64_t{1} << 20);
-  size_t max_routes = 1024;
+  size_t max_routes = 256; ///< listening ports kept beyond a minute idle
 };
 
 /// Counters since the guard started.
