@@ -202,7 +202,8 @@ void peer_state::put_step(const std::shared_ptr<put_op>& op) {
     op->rp.deliver(op->reply);
 }
 
-std::vector<contact> peer_state::replicas_of(const node_id& key, std::vector<contact> nearest) {
+std::vector<contact> peer_state::replicas_of(const node_id& key,
+                                         std::vector<contact> nearest) const {
   if (!cfg_.client_mode && !cfg_.self_ep.host.empty())
     nearest.push_back(contact{id_, cfg_.self_ep, 0});
   auto by_distance = [&](const contact& a, const contact& b) { return nearer(key, a.id, b.id); };

@@ -98,16 +98,12 @@ void peer_state::on_find_reply(const contact& from, const std::vector<node_id>& 
     std::optional<record> value;
     if (result.found)
       value = verified(targets[i], record_from_wire(result.value));
-    for (bool want_value : {true, false}) {
-      auto j = searches_.find(search_key{targets[i], want_value});
-      if (j == searches_.end())
-        continue;
-      auto had_value = j->second.values() > 0;
-      j->second.on_reply(from.id, returned, value);
-      if (want_value && !had_value && j->second.values() > 0) // the first copy
-        arm_grace(j->first, j->second);
-      dirty_.insert(j->first);
-    }
+    touch_searches(targets[i], [&](const search_key& key, search& s) {
+      auto had_value = s.values() > 0;
+      s.on_reply(from.id, returned, value);
+      if (key.second && !had_value && s.values() > 0) // the first copy
+        arm_grace(key, s);
+    });
   }
 }
 
@@ -126,25 +122,24 @@ std::optional<record> peer_state::verified(const node_id& key, record r) {
 void peer_state::on_find_failure(const contact& from, const std::vector<node_id>& targets) {
   failed(from);
   for (const auto& target : targets)
-    for (bool want_value : {true, false}) {
-      auto j = searches_.find(search_key{target, want_value});
-      if (j == searches_.end())
-        continue;
-      j->second.on_failure(from.id);
-      dirty_.insert(j->first);
-    }
+    touch_searches(target, [&](const search_key&, search& s) { s.on_failure(from.id); });
 }
 
 void peer_state::on_find_slow(const contact& from, const std::vector<node_id>& targets) {
   ++finds_stalled_;
   for (const auto& target : targets)
-    for (bool want_value : {true, false}) {
-      auto j = searches_.find(search_key{target, want_value});
-      if (j == searches_.end())
-        continue;
-      j->second.on_slow(from.id);
-      dirty_.insert(j->first);
-    }
+    touch_searches(target, [&](const search_key&, search& s) { s.on_slow(from.id); });
+}
+
+void peer_state::touch_searches(const node_id& target,
+                                const std::function<void(const search_key&, search&)>& fn) {
+  for (bool want_value : {true, false}) {
+    auto j = searches_.find(search_key{target, want_value});
+    if (j == searches_.end())
+      continue;
+    fn(j->first, j->second);
+    dirty_.insert(j->first);
+  }
 }
 
 void peer_state::arm_grace(const search_key& key, const search& s) {

@@ -135,6 +135,10 @@ private:
                      dht_find_reply& reply);
   void on_find_failure(const contact& from, const std::vector<node_id>& targets);
   void on_find_slow(const contact& from, const std::vector<node_id>& targets);
+  /// Runs `fn` on each running search of `target` (value and node lookup)
+  /// and marks it for the next flush.
+  void touch_searches(const node_id& target,
+                      const std::function<void(const search_key&, search&)>& fn);
   /// `r` without the sealed entries whose signature fails; none if empty.
   static std::optional<record> verified(const node_id& key, record r);
   std::vector<contact> closest_unbanned(const node_id& target, size_t n);
@@ -169,7 +173,7 @@ private:
   /// republish_s later, plus up to a quarter of it at random, so that the
   /// replicas of a key do not all republish it at once.
   void touched(const node_id& key, double t);
-  std::vector<contact> replicas_of(const node_id& key, std::vector<contact> nearest);
+  std::vector<contact> replicas_of(const node_id& key, std::vector<contact> nearest) const;
 
   pointer self_;
   peer_config cfg_;

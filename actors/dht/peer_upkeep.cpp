@@ -18,12 +18,8 @@
 namespace colony::dht {
 
 bool peer_state::should_hand_off(const node_id& key, const contact& c) const {
-  // The num_replicas nearest known peers, this one included.
-  auto nearest = table_.closest(key, cfg_.num_replicas);
-  nearest.push_back(contact{id_, cfg_.self_ep, 0});
-  auto by_distance = [&](const contact& a, const contact& b) { return nearer(key, a.id, b.id); };
-  std::sort(nearest.begin(), nearest.end(), by_distance);
-  nearest.resize(std::min(nearest.size(), cfg_.num_replicas));
+  // The replicas a put would pick now (this peer included), nearest first.
+  auto nearest = replicas_of(key, table_.closest(key, cfg_.num_replicas));
   auto is_c = [&](const contact& x) { return x.id == c.id; };
   if (std::none_of(nearest.begin(), nearest.end(), is_c))
     return false;
