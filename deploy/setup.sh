@@ -16,7 +16,7 @@ packages=(
   libspdlog-dev
   libyaml-cpp-dev            # node configs
   libcli11-dev               # command lines
-  libssl-dev                 # SHA-1 DHT ids (libcrypto)
+  libssl-dev                 # SHA-1 DHT ids, Ed25519 node keys (libcrypto)
   libgtest-dev libgmock-dev
   nlohmann-json3-dev         # tests: a JSON parser checks the JSON log lines
   zlib1g-dev                 # gzip-compressed IDX data files
