@@ -35,7 +35,11 @@ std::vector<dht_put_item> items_of(const std::vector<std::string>& uids,
     result.push_back(sealed_item(owner, uid, false, {}, value, expiration));
   for (const auto& uid : uids) {
     auto entries = declaration_entries(uid);
-    for (size_t i = 0; i < entries.size(); ++i) {
+    // The grid's root ("ffn.") is not declared under when there are levels
+    // below it: gates probe the first-level prefixes in score order (as
+    // hivemind's beam search does), so no one key is written by every
+    // declarer and read by every search.
+    for (size_t i = entries.size() > 1 ? 1 : 0; i < entries.size(); ++i) {
       // Upper levels are shared by every node with experts below: one
       // subkey per owner. The uid's own entry has one owner, as the uid.
       auto subkey = entries[i].subkey;
@@ -181,16 +185,20 @@ caf::expected<std::map<int64_t, endpoint>> get_active_successors(client& dht,
 }
 
 caf::expected<std::vector<std::pair<std::string, endpoint>>>
-list_experts(client& dht, const std::string& prefix) {
+list_experts(client& dht, const std::string& prefix, size_t first_dim) {
   if (!is_valid_prefix(prefix))
     return bad_prefix(prefix);
   std::vector<std::pair<std::string, endpoint>> out;
-  std::vector<std::string> names; // candidates below the prefixes looked up
+  std::set<std::string> first; // candidates below the prefix
   auto top = get_active_successors(dht, prefix);
   if (!top)
     return top.error();
   for (const auto& [coord, ep] : *top)
-    names.push_back(prefix + std::to_string(coord));
+    first.insert(prefix + std::to_string(coord));
+  if (std::count(prefix.begin(), prefix.end(), '.') == 1) // a grid's root
+    for (size_t c = 0; c < std::min<size_t>(first_dim, 65536); ++c)
+      first.insert(prefix + std::to_string(c));
+  std::vector<std::string> names(first.begin(), first.end());
   // Per level, one batched get of every candidate as a uid and as a prefix.
   while (!names.empty()) {
     std::vector<std::string> keys;

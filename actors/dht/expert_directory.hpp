@@ -1,14 +1,18 @@
 // Experts in the DHT (hivemind's declare_experts / get_experts /
 // first_k_active / get_active_successors). A node declares each uid
-// "ffn.3.7" as two kinds of records, all holding the node's endpoint
-// "HOST:PORT" and expiring together:
-//   key "ffn.3.7"                    -> endpoint
-//   key "ffn."   subkey "3@FP"       -> endpoint   (upper levels: one entry
+// "ffn.3.7.1" as records all holding the node's endpoint "HOST:PORT" and
+// expiring together:
+//   key "ffn.3.7.1"                  -> endpoint
+//   key "ffn.3."   subkey "7@FP"     -> endpoint   (upper levels: one entry
 //                                                  per owner; FP is its key's
 //                                                  fingerprint)
-//   key "ffn.3." subkey "7"          -> endpoint   (the uid's own entry)
+//   key "ffn.3.7." subkey "1"        -> endpoint   (the uid's own entry)
 // so a beam search lists the live next coordinates under a prefix with one
-// get, and the last level resolves uid -> endpoint directly.
+// get, and the last level resolves uid -> endpoint directly. The grid's root
+// "ffn." holds entries only for one-dimensional uids ("ffn.3": subkey "3"):
+// a root every declarer wrote and every search read was the one hot key of
+// a 10,000-peer swarm, so searches probe the first-level prefixes instead
+// (gate::beam_search) and list_experts asks for them.
 // Every value is sealed by the node's key (sealed_value.hpp): these keys are
 // the expert namespace, where readers take only valid sealed values and DHT
 // peers refuse to let another key overwrite a live entry. Keys outside it
@@ -89,8 +93,10 @@ caf::expected<std::map<int64_t, endpoint>> get_active_successors(client& dht,
                                                                  const std::string& prefix);
 
 /// Every live expert under the prefix key `prefix` (uid, endpoint), sorted
-/// by uid: walks the prefix dictionaries one level per get.
+/// by uid: walks the prefix dictionaries one level per get. Under a grid's
+/// root ("ffn.") it also probes the first-level prefixes "ffn.0." ..
+/// "ffn.<first_dim - 1>." (the root holds one-dimensional uids only).
 caf::expected<std::vector<std::pair<std::string, endpoint>>>
-list_experts(client& dht, const std::string& prefix);
+list_experts(client& dht, const std::string& prefix, size_t first_dim = 256);
 
 } // namespace colony::dht

@@ -89,8 +89,16 @@ private:
 inline node_id distance(const node_id& a, const node_id& b) { return a ^ b; }
 
 /// Whether `a` is strictly nearer to `target` than `b` is.
+/// Decided at the first byte where `a` and `b` differ (usually the first):
+/// no distance is built.
 inline bool nearer(const node_id& target, const node_id& a, const node_id& b) {
-  return (a ^ target) < (b ^ target);
+  const auto& t = target.bytes();
+  const auto& x = a.bytes();
+  const auto& y = b.bytes();
+  for (size_t i = 0; i < node_id::num_bytes; ++i)
+    if (x[i] != y[i])
+      return (x[i] ^ t[i]) < (y[i] ^ t[i]);
+  return false;
 }
 
 /// Number of leading bits `a` and `b` share (num_bits when equal).

@@ -44,6 +44,11 @@ struct peer_config {
   /// Holders re-store each key on its current replicas when nobody stored
   /// it for this long (Kademlia's republish; 0: never).
   double republish_s = 60;
+  /// A put stores straight on the replicas a lookup found for the same key
+  /// less than this long ago (a declarer re-declaring every period); a
+  /// replica that fails a store is dropped from the cache at once (0: every
+  /// put looks up). Newly joined nearer peers get the key by hand-off.
+  double replica_cache_s = 60;
   /// A new contact nearer to a held key than its replicas receives the key
   /// (Kademlia's hand-off on join).
   bool hand_off = true;

@@ -138,9 +138,27 @@ std::shared_ptr<put_op> peer_state::start_put(std::vector<dht_store_item> items)
     if (auto key = id_from_wire(op->items[i].key))
       op->by_key[*key].push_back(i);
   op->pending = op->by_key.size() + 1; // +1: until every lookup started
+  auto t = now();
   for (const auto& entry : op->by_key) {
     auto key = entry.first;
-    find(key, false, [this, op, key](const search_outcome& o) { on_replicas(op, key, o); });
+    if (auto i = replica_cache_.find(key);
+        i != replica_cache_.end() && t - i->second.at < cfg_.replica_cache_s) {
+      search_outcome cached;
+      cached.nearest = i->second.nearest;
+      on_replicas(op, key, cached); // pending stays >= 1 until later() below
+      continue;
+    }
+    // Only the num_replicas nearest are stored on: the lookup ends when they
+    // and one more (not k) have answered, a fraction of a k-wide one's RPCs.
+    find(
+      key, false,
+      [this, op, key](const search_outcome& o) {
+        if (cfg_.replica_cache_s > 0 && !o.nearest.empty()
+            && replica_cache_.size() < max_cached_replicas)
+          replica_cache_[key] = cached_replicas{o.nearest, now()};
+        on_replicas(op, key, o);
+      },
+      cfg_.num_replicas + 1);
   }
   flush();
   later([this, op] { on_replicas_step(op); });
@@ -191,8 +209,11 @@ void peer_state::store_remotely(const std::shared_ptr<put_op>& op, const contact
         op->reply.acks[indices[j]] += reply.accepted[j];
       put_step(op);
     },
-    [this, op, to](const caf::error&) {
+    [this, op, to, indices](const caf::error&) {
       failed(to);
+      for (auto i : indices) // look this key's replicas up again next time
+        if (auto key = id_from_wire(op->items[i].key))
+          replica_cache_.erase(*key);
       put_step(op);
     });
 }

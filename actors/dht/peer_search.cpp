@@ -13,7 +13,7 @@
 
 namespace colony::dht {
 
-void peer_state::find(const node_id& target, bool want_value, search::waiter w) {
+void peer_state::find(const node_id& target, bool want_value, search::waiter w, size_t width) {
   search_key key{target, want_value};
   auto i = searches_.find(key);
   if (i != searches_.end()) {
@@ -22,8 +22,9 @@ void peer_state::find(const node_id& target, bool want_value, search::waiter w) 
     return;
   }
   ++searches_started_;
-  search s{target, want_value ? std::max<size_t>(cfg_.values_wanted, 1) : 0, cfg_.k,
-           cfg_.alpha, closest_unbanned(target, cfg_.k), id_};
+  auto k = want_value || width == 0 ? cfg_.k : std::min(width, cfg_.k);
+  search s{target, want_value ? std::max<size_t>(cfg_.values_wanted, 1) : 0, k, cfg_.alpha,
+           closest_unbanned(target, cfg_.k), id_};
   s.tag = searches_started_;
   s.add_waiter(std::move(w));
   searches_.emplace(key, std::move(s));

@@ -50,6 +50,11 @@ bool peer_state::store_item(const dht_store_item& x) {
   if (!key)
     return false;
   auto t = now();
+  // A copy no newer than the one held (a republish, a hand-off, a repair of
+  // what this peer already has) is refused by the store anyway: it costs no
+  // signature check and is not counted as refused.
+  if (!store_.newer_than_held(*key, x.has_subkey, x.subkey, x.expiration, t))
+    return false;
   if (!admissible(*key, x, t)) {
     ++refused_;
     return false;
@@ -65,11 +70,13 @@ bool peer_state::admissible(const node_id& key, const dht_store_item& x, double 
   auto opened = open_value(key, x.has_subkey, x.subkey, x.value, x.expiration);
   if (opened.state == seal_state::invalid)
     return false; // forged, tampered or truncated
-  auto held = store_.get(key, t);
+  const auto* held = store_.peek(key);
   if (!held)
     return true;
   // Nobody but its owner overwrites a live sealed entry (unsigned: no owner).
   auto owned_by_other = [&](const timed_value& v) {
+    if (v.expiration <= t)
+      return false;
     auto owner = owner_of(v.value);
     return owner && *owner != opened.owner;
   };
@@ -93,9 +100,9 @@ dht_find_reply peer_state::on_find(const dht_find_request& req) {
   for (const auto& k : req.keys) {
     dht_find_result result;
     if (auto key = id_from_wire(k)) {
-      if (auto r = store_.get(*key, t)) {
+      if (const auto* r = store_.peek(*key); r && r->expiration() > t) {
         result.found = true;
-        result.value = to_wire(*r);
+        result.value = to_wire(*r, t);
       }
       for (const auto& c : table_.closest(*key, cfg_.k, requester))
         result.nearest.push_back(to_wire(c));
@@ -130,6 +137,8 @@ void peer_state::tick() {
   store_.purge(t);
   for (auto i = republish_due_.begin(); i != republish_due_.end();)
     i = store_.holds(i->first) ? std::next(i) : republish_due_.erase(i);
+  for (auto i = replica_cache_.begin(); i != replica_cache_.end();)
+    i = t - i->second.at < cfg_.replica_cache_s ? std::next(i) : replica_cache_.erase(i);
   bans_.purge(t);
   refresh_buckets();
   republish();

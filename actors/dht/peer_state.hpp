@@ -38,6 +38,10 @@ namespace colony::dht {
 struct bootstrap_op;
 struct put_op;
 
+/// At most this many keys' replicas are remembered per peer (puts of more
+/// keys look up).
+constexpr size_t max_cached_replicas = 4096;
+
 /// The logic of one peer_actor; every method runs in the actor's context.
 class peer_state {
 public:
@@ -125,7 +129,10 @@ private:
 
   // -- searches (peer_search.cpp) ---------------------------------------------
 
-  void find(const node_id& target, bool want_value, search::waiter w);
+  /// Starts (or joins) the search for `target`. A search for peers ends
+  /// when the `width` nearest it knows have answered (0: k); a put asks
+  /// for its replicas only, a refresh or a join for k.
+  void find(const node_id& target, bool want_value, search::waiter w, size_t width = 0);
   void flush();
   void collect(search& s, find_batches& batches);
   void finish(const search_key& key);
@@ -189,6 +196,12 @@ private:
   std::unordered_map<uint64_t, std::function<void()>> deferred_;
   uint64_t next_deferred_ = 0;
   std::unordered_map<node_id, double> republish_due_; ///< held key -> when
+  /// Where puts of a key went lately: its lookup's answer and when.
+  struct cached_replicas {
+    std::vector<contact> nearest;
+    double at = 0;
+  };
+  std::unordered_map<node_id, cached_replicas> replica_cache_;
   std::unordered_set<uint64_t> finds_in_flight_; ///< find requests not answered yet
   uint64_t next_find_ = 0;
   uint64_t rpcs_sent_ = 0;

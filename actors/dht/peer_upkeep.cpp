@@ -18,15 +18,22 @@
 namespace colony::dht {
 
 bool peer_state::should_hand_off(const node_id& key, const contact& c) const {
-  // The replicas a put would pick now (this peer included), nearest first.
-  auto nearest = replicas_of(key, table_.closest(key, cfg_.num_replicas));
-  auto is_c = [&](const contact& x) { return x.id == c.id; };
-  if (std::none_of(nearest.begin(), nearest.end(), is_c))
-    return false;
-  for (const auto& x : nearest)
-    if (!is_c(x))
-      return x.id == id_; // the nearest replica other than c sends
-  return false;
+  // c is now one of the num_replicas nearest to key (this peer included) and
+  // this peer is the nearest of the others. One pass over the table, no
+  // copies: it runs for every held key whenever a contact is added.
+  if (cfg_.num_replicas < 2 || cfg_.self_ep.host.empty())
+    return false; // c and this peer cannot both be replicas
+  size_t ahead_of_c = nearer(key, id_, c.id) ? 1 : 0;
+  for (const auto& b : table_.buckets())
+    for (const auto& x : b.contacts) {
+      if (x.id == c.id)
+        continue;
+      if (nearer(key, x.id, id_))
+        return false; // another replica is nearer than this peer
+      if (nearer(key, x.id, c.id) && ++ahead_of_c >= cfg_.num_replicas)
+        return false; // c is not among the replicas
+    }
+  return true;
 }
 
 void peer_state::hand_off(const contact& c) {

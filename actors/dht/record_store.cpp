@@ -56,6 +56,28 @@ std::optional<record> record_store::get(const node_id& key, double now) const {
   return result;
 }
 
+const record* record_store::peek(const node_id& key) const {
+  auto i = records_.find(key);
+  return i == records_.end() ? nullptr : &i->second;
+}
+
+bool record_store::newer_than_held(const node_id& key, bool has_subkey,
+                                   const std::string& subkey, double expiration,
+                                   double now) const {
+  if (expiration <= now)
+    return false;
+  auto i = records_.find(key);
+  if (i == records_.end())
+    return true;
+  const auto& r = i->second;
+  if (!has_subkey)
+    return expiration > r.expiration();
+  if (!r.is_dictionary)
+    return expiration > r.plain.expiration;
+  auto j = r.subkeys.find(subkey);
+  return j == r.subkeys.end() || expiration > j->second.expiration;
+}
+
 void record_store::purge(double now) {
   drop_expired_keys(now);
   for (auto& [key, r] : records_) {

@@ -80,6 +80,16 @@ public:
   /// it expired.
   std::optional<record> get(const node_id& key, double now) const;
 
+  /// What `key` holds as stored, expired subkeys included (the caller
+  /// compares expirations); null if nothing. Valid until the next change.
+  const record* peek(const node_id& key) const;
+
+  /// Whether store() (no subkey) or store_subkey() would take a value that
+  /// expires at `expiration` by its expirations alone (a full store may
+  /// still refuse a new key): a copy as old as the one held is not.
+  bool newer_than_held(const node_id& key, bool has_subkey, const std::string& subkey,
+                       double expiration, double now) const;
+
   /// Drops every expired value and subkey.
   void purge(double now);
 

@@ -83,18 +83,23 @@ std::optional<contact> routing_table::find(const node_id& id) const {
 std::vector<contact>
 routing_table::closest(const node_id& target, size_t n,
                        const std::optional<node_id>& exclude) const {
-  std::vector<contact> result;
+  // Answering every find request: select among pointers, copy only the n
+  // chosen contacts (each holds a host string).
+  std::vector<const contact*> all;
+  all.reserve(size());
   for (const auto& b : buckets_)
     for (const auto& c : b.contacts)
       if (!exclude || c.id != *exclude)
-        result.push_back(c);
-  auto by_distance = [&](const contact& x, const contact& y) {
-    return nearer(target, x.id, y.id);
+        all.push_back(&c);
+  auto by_distance = [&](const contact* x, const contact* y) {
+    return nearer(target, x->id, y->id);
   };
-  auto count = std::min(n, result.size());
-  std::partial_sort(result.begin(), result.begin() + count, result.end(),
-                    by_distance);
-  result.resize(count);
+  auto count = std::min(n, all.size());
+  std::partial_sort(all.begin(), all.begin() + count, all.end(), by_distance);
+  std::vector<contact> result;
+  result.reserve(count);
+  for (size_t i = 0; i < count; ++i)
+    result.push_back(*all[i]);
   return result;
 }
 

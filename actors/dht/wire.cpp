@@ -40,6 +40,18 @@ dht_record to_wire(const record& r) {
   return result;
 }
 
+dht_record to_wire(const record& r, double now) {
+  if (!r.is_dictionary)
+    return to_wire(r);
+  dht_record result;
+  result.is_dictionary = true;
+  result.values.reserve(r.subkeys.size());
+  for (const auto& [subkey, x] : r.subkeys)
+    if (x.expiration > now)
+      result.values.push_back(dht_value{subkey, x.value, x.expiration});
+  return result;
+}
+
 record record_from_wire(const dht_record& r) {
   record result;
   result.is_dictionary = r.is_dictionary;

@@ -30,6 +30,9 @@ std::optional<contact> contact_from_wire(const dht_peer& p);
 /// A record on the wire: a plain value as one entry with an empty subkey.
 dht_record to_wire(const record& r);
 
+/// As to_wire(r), without the subkeys that expired by `now`.
+dht_record to_wire(const record& r, double now);
+
 /// The record of a wire record.
 record record_from_wire(const dht_record& r);
 

@@ -91,11 +91,24 @@ beam_search::beam_search(grid_spec grid, std::vector<std::vector<float>> scores,
   // Each beam starts as the empty prefix, whose key is "prefix.".
   beams_.assign(scores_.size(), std::vector<entry>(1));
   done_ = grid_.dims.empty() || scores_.empty();
+  probing_ = !done_ && grid_.dims.size() > 1;
+  if (!probing_)
+    return;
+  probes_.resize(scores_.size());
+  for (auto& p : probes_) {
+    p.want = std::max<size_t>(beam_size_, 1);
+    p.limit = grid_.dims[0];
+    p.window = p.want;
+  }
+  for (size_t b = 0; b < probes_.size(); ++b)
+    advance(b);
 }
 
 std::vector<std::string> beam_search::pending_keys() const {
   if (done_)
     return {};
+  if (probing_)
+    return probe_keys();
   std::set<std::string> keys;
   for (const auto& beam : beams_)
     for (const auto& e : beam)
@@ -103,9 +116,108 @@ std::vector<std::string> beam_search::pending_keys() const {
   return {keys.begin(), keys.end()};
 }
 
+std::vector<std::string> beam_search::probe_keys() const {
+  std::set<std::string> keys;
+  for (const auto& p : probes_) {
+    if (p.complete())
+      continue;
+    auto end = std::min(p.order.size(), p.next + p.window);
+    for (auto i = p.next; i < end; ++i) {
+      auto key = prefix_key(grid_, {p.order[i]});
+      if (probed_.count(key) == 0)
+        keys.insert(std::move(key));
+    }
+  }
+  return {keys.begin(), keys.end()};
+}
+
+void beam_search::advance(size_t sample) {
+  auto& p = probes_[sample];
+  for (;;) {
+    if (p.complete())
+      return;
+    // Keep the order known `window` past `next`: the best first coordinates
+    // of this sample, ties by decimal text as everywhere.
+    auto needed = std::min<size_t>(p.limit, p.next + p.window);
+    if (p.order.size() < needed) {
+      std::vector<int64_t> all(p.limit);
+      for (size_t c = 0; c < all.size(); ++c)
+        all[c] = static_cast<int64_t>(c);
+      auto better = [&](int64_t a, int64_t b) {
+        auto sa = score_of(sample, 0, a);
+        auto sb = score_of(sample, 0, b);
+        return sa != sb ? sa > sb : decimal_less(a, b);
+      };
+      std::partial_sort(all.begin(), all.begin() + needed, all.end(), better);
+      all.resize(needed);
+      p.order = std::move(all);
+    }
+    auto it = probed_.find(prefix_key(grid_, {p.order[p.next]}));
+    if (it == probed_.end())
+      return; // asked for in the next round
+    if (!it->second.empty())
+      p.live.push_back(p.order[p.next]);
+    ++p.next;
+  }
+}
+
 void beam_search::feed(const std::map<std::string, successor_map>& found) {
   if (done_)
     return;
+  if (probing_) {
+    feed_probe(found);
+    return;
+  }
+  step(found);
+}
+
+void beam_search::feed_probe(const std::map<std::string, successor_map>& found) {
+  // Record every pending key's answer (none: no live successor), keeping
+  // only coordinates of the second dimension.
+  for (const auto& key : probe_keys()) {
+    auto& live = probed_[key];
+    if (auto it = found.find(key); it != found.end())
+      for (const auto& [coord, ep] : it->second)
+        if (in_range(coord, grid_.dims[1]))
+          live.emplace(coord, ep);
+  }
+  bool all_complete = true;
+  for (size_t b = 0; b < probes_.size(); ++b) {
+    advance(b);
+    if (!probes_[b].complete()) {
+      probes_[b].window *= 2; // too few live: ask for twice as many
+      advance(b);
+      all_complete = false;
+    }
+  }
+  if (!all_complete)
+    return;
+  // The first dimension's beams: each sample's best live first coordinates.
+  bool any_left = false;
+  for (size_t b = 0; b < beams_.size(); ++b) {
+    std::vector<entry> beam;
+    for (auto c : probes_[b].live) {
+      if (beam.size() == beam_size_)
+        break;
+      const auto& below = probed_.at(prefix_key(grid_, {c}));
+      beam.push_back({{c}, score_of(b, 0, c), below.begin()->second});
+    }
+    any_left = any_left || !beam.empty();
+    beams_[b] = std::move(beam);
+  }
+  probing_ = false;
+  probes_.clear();
+  round_ = 1;
+  if (!any_left) {
+    done_ = true;
+    return;
+  }
+  auto answers = std::move(probed_);
+  probed_.clear();
+  step(answers);
+}
+
+void beam_search::step(const std::map<std::string, successor_map>& found) {
   auto last = round_ + 1 == grid_.dims.size();
   auto keep = last ? k_best_ : beam_size_;
   bool any_left = false;

@@ -1,12 +1,19 @@
 // The gate's beam search over an expert grid (hivemind's MoE beam search) as
 // a pure state machine: the caller fetches the prefix keys pending_keys()
 // names with ONE batched DHT get (all samples together), feeds back the live
-// successors of each key, and repeats until done() -- one round per grid
-// dimension. No clocks, no I/O, no CAF actors, no torch.
+// successors of each key, and repeats until done().
 //
 // Experts of a grid "ffn" with dims {A, B} have uids "ffn.a.b" (a < A,
-// b < B). The DHT holds, under each prefix key ("ffn.", "ffn.3."), the live
-// next coordinates with the endpoint of an expert below each.
+// b < B). The DHT holds, under each prefix key below the root ("ffn.3."),
+// the live next coordinates with the endpoint of an expert below each. The
+// root ("ffn.") holds entries only for a one-dimensional grid: no key is
+// written by every declarer and read by every search. The first dimension
+// is found by probing, as hivemind does: each sample asks for the prefixes
+// of its best-scored first coordinates (beam_size of them, then twice as
+// many each further round while too few were live) until it holds
+// beam_size live ones or has asked for all. The probed prefixes' answers
+// are also the second dimension's, so a dense two-dimensional grid takes
+// one round; every later dimension takes one more.
 //
 // A sample's gate scores are one vector of sum(dims) floats: the block of
 // dimension d starts at dims[0] + ... + dims[d-1], and an expert's score is
@@ -82,17 +89,19 @@ public:
   /// Whether every dimension was searched, or every beam became empty.
   bool done() const { return done_; }
 
-  /// The rounds fed so far (at most dims.size()).
+  /// The dimensions searched so far (at most dims.size()).
   size_t round() const { return round_; }
 
   /// The deduplicated, sorted prefix keys the next round needs, for all
-  /// samples together: {"ffn."} in round 0. Empty once done().
+  /// samples together: {"ffn."} for a one-dimensional grid, first-level
+  /// prefixes ("ffn.3.") while probing. Empty once done().
   std::vector<std::string> pending_keys() const;
 
-  /// Feeds the successors of the pending keys and advances one dimension. A
-  /// pending key missing from `found` has no live successors; coordinates
-  /// outside [0, dims[d]) are ignored, as are keys that are not pending.
-  /// Ignored once done().
+  /// Feeds the successors of the pending keys and advances: one dimension,
+  /// or (probing) the first two once every sample found its live first
+  /// coordinates. A pending key missing from `found` has no live
+  /// successors; coordinates outside [0, dims[d]) are ignored, as are keys
+  /// that are not pending. Ignored once done().
   void feed(const std::map<std::string, successor_map>& found);
 
   /// Per sample, up to k_best experts, best first; empty lists until done().
@@ -114,6 +123,21 @@ private:
     const endpoint* ep = nullptr;
   };
 
+  /// One sample's probe of the first dimension.
+  struct probe {
+    std::vector<int64_t> order;  ///< best first coordinates first (a prefix of them)
+    size_t next = 0;             ///< order[next] is the next one to look at
+    size_t window = 0;           ///< how many it asks for in the next round
+    std::vector<int64_t> live;   ///< live ones found, best first
+    size_t want = 0;             ///< beam_size
+    size_t limit = 0;            ///< dims[0]
+    bool complete() const { return live.size() >= want || next >= limit; }
+  };
+
+  std::vector<std::string> probe_keys() const;
+  void feed_probe(const std::map<std::string, successor_map>& found);
+  void advance(size_t sample);
+  void step(const std::map<std::string, successor_map>& found);
   std::vector<candidate> candidates_of(size_t sample,
                                        const std::map<std::string, successor_map>& found) const;
   void select(size_t sample, std::vector<candidate>& cands, size_t keep);
@@ -126,6 +150,9 @@ private:
   size_t beam_size_;
   size_t round_ = 0;
   bool done_ = false;
+  bool probing_ = false;                   ///< the first dimension is being probed
+  std::vector<probe> probes_;              ///< one per sample while probing
+  std::map<std::string, successor_map> probed_;  ///< answers so far (empty: none live)
   std::vector<std::vector<entry>> beams_;  ///< one per sample
 };
 

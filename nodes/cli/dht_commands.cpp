@@ -118,6 +118,10 @@ dht_subcommands add_dht_commands(CLI::App& app, dht_options& opts) {
   cmds.experts_list = experts->add_subcommand("list", "list live experts under PREFIX");
   cmds.experts_list->add_option("PREFIX", opts.prefix, "prefix key, e.g. ffn. or ffn.3.")
     ->required();
+  cmds.experts_list
+    ->add_option("--first-dim", opts.first_dim,
+                 "under a grid's root (ffn.): probe first coordinates 0..N-1 (default 256)")
+    ->check(CLI::Range(1, 65536));
   add_peer_options(cmds.experts_list, opts, true);
   return cmds;
 }
@@ -171,7 +175,7 @@ int cmd_dht_get(caf::actor_system& sys, const dht_options& opts) {
 
 int cmd_experts_list(caf::actor_system& sys, const dht_options& opts) {
   return with_client(sys, opts, [&](dht::client& c) {
-    auto experts = dht::list_experts(c, opts.prefix);
+    auto experts = dht::list_experts(c, opts.prefix, opts.first_dim);
     if (!experts)
       return fail(describe(experts.error()));
     if (experts->empty())

@@ -31,6 +31,7 @@ struct dht_options {
   bool has_subkey = false;
   double ttl_s = 0;
   std::string prefix;
+  size_t first_dim = 256;        ///< experts list: first coordinates probed under a root
   int64_t timeout_ms = 10000;    ///< whole operation
   int64_t rpc_timeout_ms = 3000; ///< each DHT request
   // dht serve

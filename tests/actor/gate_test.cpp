@@ -248,7 +248,7 @@ TEST_F(GateTest, RepliesAtForwardTimeoutWhenOneExpertNeverAnswers) {
   advance(100ms); // ... until forward_timeout, not later
   ASSERT_TRUE(out->reply.has_value()) << (out->error ? describe(*out->error) : "no reply");
   auto& r = out->reply->routing;
-  EXPECT_EQ(*gets, 2); // one batched get per grid dimension
+  EXPECT_EQ(*gets, 1); // a 2-dimensional grid: one probe answers both dimensions
   auto y = decode(out->reply->outputs); // [3, 2, 4]
   for (int b = 0; b < 3; ++b) {
     // Ties broken by uid: slot 0 is syn.0.0 (x1), slot 1 the hung syn.0.1.
@@ -319,12 +319,12 @@ TEST_F(GateTest, PrefixCacheServesRepeatedSearchesUntilItExpires) {
   g.cache.expiry_s = 5;
   auto gate = make_gate(g, mode::scale);
   ASSERT_TRUE(forward(gate, torch::ones({1, 4}))->reply);
-  EXPECT_EQ(*gets, 2);
+  EXPECT_EQ(*gets, 1);
   ASSERT_TRUE(forward(gate, torch::ones({1, 4}))->reply);
-  EXPECT_EQ(*gets, 2); // both levels cached
+  EXPECT_EQ(*gets, 1); // the probed prefixes cached
   advance(5s);
   ASSERT_TRUE(forward(gate, torch::ones({1, 4}))->reply);
-  EXPECT_EQ(*gets, 4);
+  EXPECT_EQ(*gets, 2);
 }
 
 TEST_F(GateTest, AnswerWithNaNIsDroppedAsAFailure) {
@@ -356,7 +356,7 @@ TEST_F(GateTest, UnreachableNodeIsSkippedUntilDeclaredAgain) {
   auto third = forward(gate, torch::ones({2, 4}));
   ASSERT_TRUE(third->reply.has_value());
   EXPECT_EQ(third->reply->stats.asked, 1u);
-  EXPECT_EQ(*gets, 4); // the cache expired: both levels fetched again
+  EXPECT_EQ(*gets, 2); // the cache expired: the prefixes fetched again
   declare(2e12); // the node declared itself again
   advance(6s);   // past the prefix cache's expiry
   auto fourth = forward(gate, torch::ones({2, 4}));

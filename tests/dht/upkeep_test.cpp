@@ -229,6 +229,7 @@ TEST_F(DhtUpkeepTest, AVanishedPeerCostsItsOwnRttBasedTimeoutNotTheMaximum) {
   auto opts = test_swarm(54, &clock_);
   opts.peer.rpc_timeout = 3s; // the maximum, for peers never measured
   opts.peer.rpc_timeout_min = 100ms;
+  opts.peer.replica_cache_s = 0; // each put looks its replicas up
   auto s = make_swarm(opts, 30);
   auto all = ids(*s);
   // A key whose nearest peer (not 0) is then made to vanish.
@@ -249,4 +250,36 @@ TEST_F(DhtUpkeepTest, AVanishedPeerCostsItsOwnRttBasedTimeoutNotTheMaximum) {
   EXPECT_EQ(*acks, 5u); // the next nearest live peer took the victim's place
   EXPECT_LT(took, 1500ms) << "the vanished peer cost more than its own RTT-based timeout";
   EXPECT_GE(value_or(s->client_of(0).stats(), dht_peer_stats{}).rpcs_failed, 1u);
+}
+
+TEST_F(DhtUpkeepTest, APutGoesStraightToTheReplicasFoundLatelyAndLooksUpAgainAfterAFailure) {
+  auto opts = test_swarm(55, &clock_);
+  opts.peer.rpc_timeout = 3s;
+  opts.peer.rpc_timeout_min = 100ms;
+  opts.peer.replica_cache_s = 60;
+  auto s = make_swarm(opts, 30);
+  auto all = ids(*s);
+  std::string key;
+  size_t victim = 0;
+  for (int i = 0; i < 1000 && victim == 0; ++i) {
+    key = "cached-" + std::to_string(i);
+    victim = nearest(*s, all, key, 1).front();
+  }
+  ASSERT_NE(victim, 0u);
+  auto sent = [&] { return value_or(s->client_of(0).stats(), dht_peer_stats{}).rpcs_sent; };
+  ASSERT_EQ(value_or(s->client_of(0).store(key, "a", clock_.now() + 60), 0u), 5u);
+  // Within replica_cache_s the next put sends the stores and nothing else
+  // (peer 0 stores its own copy without an RPC).
+  auto replicas = nearest(*s, all, key, 5);
+  auto stores = 5u - static_cast<unsigned>(std::count(replicas.begin(), replicas.end(), size_t{0}));
+  auto before = sent();
+  ASSERT_EQ(value_or(s->client_of(0).store(key, "b", clock_.now() + 61), 0u), 5u);
+  EXPECT_EQ(sent() - before, stores);
+  // A cached replica vanished: that put reaches the other 4, and the next
+  // one looks up again and finds the live peer that took its place.
+  s->vanish(victim);
+  EXPECT_EQ(value_or(s->client_of(0).store(key, "c", clock_.now() + 62), 0u), 4u);
+  before = sent();
+  EXPECT_EQ(value_or(s->client_of(0).store(key, "d", clock_.now() + 63), 0u), 5u);
+  EXPECT_GT(sent() - before, stores); // a lookup, then the stores
 }

@@ -24,21 +24,29 @@ dht_value sealed_entry(const std::string& prefix, const std::string& subkey,
 } // namespace
 
 TEST(DhtExpertDirectoryTest, DeclarationItemsCoverUidsAndEachPrefixEntryOnceSealed) {
-  auto items = declaration_items({"ffn.3.7", "ffn.3.12"}, {"10.0.0.1", 7000}, 99,
-                                 directory_owner());
-  ASSERT_TRUE(items);
-  std::vector<std::string> got;
-  for (const auto& x : *items) {
-    auto opened = open_value(node_id::of_key(x.key), x.has_subkey, x.subkey, x.value, 99);
-    EXPECT_EQ(opened.state, seal_state::valid);
-    EXPECT_EQ(opened.owner, directory_owner().public_key());
-    EXPECT_EQ(opened.payload, "10.0.0.1:7000");
-    EXPECT_EQ(x.expiration, 99);
-    got.push_back(x.key + (x.has_subkey ? "[" + x.subkey + "]" : ""));
-  }
+  auto keys_of = [](const std::vector<std::string>& uids) {
+    auto items = declaration_items(uids, {"10.0.0.1", 7000}, 99, directory_owner());
+    EXPECT_TRUE(items);
+    std::vector<std::string> got;
+    for (const auto& x : *items) {
+      auto opened = open_value(node_id::of_key(x.key), x.has_subkey, x.subkey, x.value, 99);
+      EXPECT_EQ(opened.state, seal_state::valid);
+      EXPECT_EQ(opened.owner, directory_owner().public_key());
+      EXPECT_EQ(opened.payload, "10.0.0.1:7000");
+      EXPECT_EQ(x.expiration, 99);
+      got.push_back(x.key + (x.has_subkey ? "[" + x.subkey + "]" : ""));
+    }
+    return got;
+  };
+  // Nothing under a grid's root but one-dimensional uids; upper levels
+  // below it per owner.
+  EXPECT_EQ(keys_of({"ffn.3.7", "ffn.3.12"}),
+            (std::vector<std::string>{"ffn.3.7", "ffn.3.12", "ffn.3.[7]", "ffn.3.[12]"}));
   auto fp = directory_owner().fingerprint();
-  EXPECT_EQ(got, (std::vector<std::string>{"ffn.3.7", "ffn.3.12", "ffn.[3@" + fp + "]",
-                                           "ffn.3.[7]", "ffn.3.[12]"}));
+  EXPECT_EQ(keys_of({"ffn.3.7.1", "ffn.3.12.1", "gate.5"}),
+            (std::vector<std::string>{"ffn.3.7.1", "ffn.3.12.1", "gate.5", "ffn.3.[7@" + fp + "]",
+                                      "ffn.3.7.[1]", "ffn.3.[12@" + fp + "]", "ffn.3.12.[1]",
+                                      "gate.[5]"}));
 }
 
 TEST(DhtExpertDirectoryTest, InvalidUidIsBadRequest) {
