@@ -1,7 +1,9 @@
 #include "actors/dht/sealed_value.hpp"
 
+#include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <unordered_set>
 
@@ -29,36 +31,60 @@ void sealed_append_field(std::string& out, std::string_view field) {
 /// Signatures verified in this process, by SHA-256 of (owner, signature,
 /// message): a value is verified by each replica and reader that sees it,
 /// and in one process (a node's peer and gate, a simulated swarm) the
-/// copies after the first cost a hash. Bounded: cleared when full.
+/// copies after the first cost a hash. Bounded by two generations of
+/// `capacity` digests: when the current one fills up it becomes the
+/// previous one (the older is dropped), so values in use stay cached
+/// instead of all missing at once after a clear.
 class sealed_verified_cache {
 public:
   bool verify(std::string_view owner, std::string_view message, std::string_view signature) {
-    std::string input;
-    input.reserve(owner.size() + signature.size() + message.size());
-    input.append(owner).append(signature).append(message);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(input.data(), input.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    digest d{};
+    if (!digest_of(owner, message, signature, d))
       return identity::node_key::verify(owner, message, signature);
-    std::string digest{reinterpret_cast<const char*>(md), len};
     {
       std::lock_guard<std::mutex> guard{mx_};
-      if (seen_.count(digest) > 0)
+      if (current_.count(d) > 0 || previous_.count(d) > 0)
         return true;
     }
     if (!identity::node_key::verify(owner, message, signature))
-      return false;
+      return false; // failures are not cached
     std::lock_guard<std::mutex> guard{mx_};
-    if (seen_.size() >= capacity)
-      seen_.clear();
-    seen_.insert(std::move(digest));
+    if (current_.size() >= capacity) {
+      previous_ = std::move(current_);
+      current_ = {};
+    }
+    current_.insert(d);
     return true;
   }
 
 private:
+  using digest = std::array<unsigned char, 32>;
+  struct digest_hash {
+    size_t operator()(const digest& d) const noexcept {
+      size_t h;
+      std::memcpy(&h, d.data(), sizeof(h));
+      return h;
+    }
+  };
+
+  static bool digest_of(std::string_view owner, std::string_view message,
+                        std::string_view signature, digest& out) {
+    struct ctx_free {
+      void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+    };
+    thread_local std::unique_ptr<EVP_MD_CTX, ctx_free> ctx{EVP_MD_CTX_new()};
+    unsigned int len = 0;
+    return ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1
+           && EVP_DigestUpdate(ctx.get(), owner.data(), owner.size()) == 1
+           && EVP_DigestUpdate(ctx.get(), signature.data(), signature.size()) == 1
+           && EVP_DigestUpdate(ctx.get(), message.data(), message.size()) == 1
+           && EVP_DigestFinal_ex(ctx.get(), out.data(), &len) == 1 && len == out.size();
+  }
+
   static constexpr size_t capacity = 1 << 16;
   std::mutex mx_;
-  std::unordered_set<std::string> seen_;
+  std::unordered_set<digest, digest_hash> current_;
+  std::unordered_set<digest, digest_hash> previous_;
 };
 
 sealed_verified_cache& sealed_cache() {
