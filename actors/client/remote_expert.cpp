@@ -55,7 +55,10 @@ caf::expected<expert_server_actor> node_connections::get(const endpoint& ep,
   auto server = net::connect_blocking<expert_server_actor>(sys_, ep, timeout, "node");
   if (!server)
     return server.error();
-  return adopt(ep, *server);
+  auto kept = adopt(ep, *server);
+  if (st_->cache.lost(ep)) // the connection was gone already
+    return net::unreachable("node", ep, "connection lost");
+  return kept;
 }
 
 std::optional<expert_server_actor> node_connections::find(const endpoint& ep) const {
@@ -63,11 +66,28 @@ std::optional<expert_server_actor> node_connections::find(const endpoint& ep) co
 }
 
 expert_server_actor node_connections::adopt(const endpoint& ep, expert_server_actor server) {
-  // Runs when the proxy dies, i.e. when CAF lost the connection to the node;
-  // a proxy that is no longer the cached connection is ignored.
   std::weak_ptr<shared_state> weak = st_;
   auto addr = server.address();
-  server->attach_functor([weak, ep, addr] {
+  auto watched = server;
+  bool was_lost = false;
+  bool inserted = false;
+  auto kept = st_->cache.put(ep, std::move(server), &was_lost, &inserted);
+  if (was_lost)
+    supervision::report(supervision::event::node_up, {{"endpoint", ep.to_string()}});
+  {
+    std::lock_guard<std::mutex> guard{st_->mx};
+    if (inserted) { // else already watched: re-watching would restart its silence clock
+      ++st_->connections[ep];
+      if (st_->liveness)
+        caf::anon_send(st_->liveness, watch_atom::value, ep, kept);
+    }
+  }
+  // Runs when the proxy dies, i.e. when CAF lost the connection to the node;
+  // a proxy that is no longer the cached connection is ignored. Attached
+  // after the put and outside the lock: CAF runs it at once for a proxy
+  // that is dead already (under load the middleman can still hand out the
+  // proxy of a connection lost a moment ago), marking the endpoint lost.
+  watched->attach_functor([weak, ep, addr] {
     auto st = weak.lock();
     if (!st)
       return;
@@ -75,17 +95,6 @@ expert_server_actor node_connections::adopt(const endpoint& ep, expert_server_ac
     if (!cached || cached->address() == addr)
       lose(*st, ep, "connection_lost", -1);
   });
-  bool was_lost = false;
-  bool inserted = false;
-  auto kept = st_->cache.put(ep, std::move(server), &was_lost, &inserted);
-  if (was_lost)
-    supervision::report(supervision::event::node_up, {{"endpoint", ep.to_string()}});
-  std::lock_guard<std::mutex> guard{st_->mx};
-  if (!inserted)
-    return kept; // already watched: re-watching would restart its silence clock
-  ++st_->connections[ep];
-  if (st_->liveness)
-    caf::anon_send(st_->liveness, watch_atom::value, ep, kept);
   return kept;
 }
 

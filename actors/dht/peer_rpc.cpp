@@ -5,6 +5,8 @@
 // back). Replies feed the RTT estimates; timeouts back them off.
 #include "actors/dht/peer_state.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "actors/dht/wire.hpp"
@@ -54,13 +56,15 @@ void peer_state::send_find(const contact& to, std::vector<node_id> targets) {
     req.keys.push_back(to_wire(t));
   // Stalled-lookup rule: past its stall time (shorter than its timeout
   // for a peer never measured), the lookups stop waiting on this request.
+  // One timer per peer serves every request in flight (armed for the
+  // earliest stall time), not one timer per request.
   auto id = next_find_++;
-  finds_in_flight_.insert(id);
-  if (auto stall = stall_after(to.ep); stall < timeout_for(to.ep))
-    after(stall, [this, id, to, targets] {
-      if (finds_in_flight_.count(id) > 0)
-        on_find_slow(to, targets);
-    });
+  finds_in_flight_.emplace(id, find_in_flight{to, targets});
+  if (auto stall = stall_after(to.ep); stall < timeout_for(to.ep)) {
+    auto due = steady::now() + stall;
+    stall_due_.emplace(due, id);
+    arm_stall_check(due);
+  }
   call<dht_find_request, dht_find_reply>(
     to.ep, std::move(req),
     [this, id, to, targets](dht_find_reply& reply) {
@@ -71,6 +75,28 @@ void peer_state::send_find(const contact& to, std::vector<node_id> targets) {
       finds_in_flight_.erase(id);
       on_find_failure(to, targets);
     });
+}
+
+void peer_state::arm_stall_check(steady::time_point due) {
+  if (stall_check_at_ && *stall_check_at_ <= due)
+    return;
+  stall_check_at_ = due;
+  after(std::max(due - steady::now(), steady::duration{0}), [this] { check_stalls(); });
+}
+
+void peer_state::check_stalls() {
+  stall_check_at_.reset();
+  auto t = steady::now();
+  while (!stall_due_.empty() && stall_due_.begin()->first <= t) {
+    auto id = stall_due_.begin()->second;
+    stall_due_.erase(stall_due_.begin());
+    if (auto i = finds_in_flight_.find(id); i != finds_in_flight_.end()) {
+      auto watched = i->second; // on_find_slow may send more finds
+      on_find_slow(watched.to, watched.targets);
+    }
+  }
+  if (!stall_due_.empty())
+    arm_stall_check(stall_due_.begin()->first);
 }
 
 void peer_state::send_store(const contact& to, std::vector<dht_store_item> items,

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -142,6 +143,10 @@ private:
                      dht_find_reply& reply);
   void on_find_failure(const contact& from, const std::vector<node_id>& targets);
   void on_find_slow(const contact& from, const std::vector<node_id>& targets);
+  /// Arms the stall check for `due` unless one is armed no later.
+  void arm_stall_check(std::chrono::steady_clock::time_point due);
+  /// Marks every find past its stall time as slow; re-arms for the next.
+  void check_stalls();
   /// Runs `fn` on each running search of `target` (value and node lookup)
   /// and marks it for the next flush.
   void touch_searches(const node_id& target,
@@ -202,7 +207,16 @@ private:
     double at = 0;
   };
   std::unordered_map<node_id, cached_replicas> replica_cache_;
-  std::unordered_set<uint64_t> finds_in_flight_; ///< find requests not answered yet
+  /// A find request not answered yet, watched for the stalled-lookup rule.
+  struct find_in_flight {
+    contact to;
+    std::vector<node_id> targets;
+  };
+  std::unordered_map<uint64_t, find_in_flight> finds_in_flight_;
+  /// When each watched find stalls (entries of answered finds are skipped
+  /// when due). One timer serves them all: armed for the earliest.
+  std::multimap<std::chrono::steady_clock::time_point, uint64_t> stall_due_;
+  std::optional<std::chrono::steady_clock::time_point> stall_check_at_;
   uint64_t next_find_ = 0;
   uint64_t rpcs_sent_ = 0;
   uint64_t rpcs_failed_ = 0;
