@@ -76,6 +76,18 @@ protected:
     return idx;
   }
 
+  /// A key "<prefix>N" whose nearest live peer is not peer 0, and that peer.
+  static std::pair<std::string, size_t> key_near_other_than_0(swarm& s,
+                                                              const std::vector<node_id>& ids,
+                                                              const std::string& prefix) {
+    for (int i = 0; i < 1000; ++i) {
+      auto key = prefix + std::to_string(i);
+      if (auto first = nearest(s, ids, key, 1).front(); first != 0)
+        return {key, first};
+    }
+    return {prefix, 0};
+  }
+
   /// Runs one maintenance tick on every live peer, one after another.
   void tick_all(swarm& s) {
     caf::scoped_actor self{sys_};
@@ -233,12 +245,7 @@ TEST_F(DhtUpkeepTest, AVanishedPeerCostsItsOwnRttBasedTimeoutNotTheMaximum) {
   auto s = make_swarm(opts, 30);
   auto all = ids(*s);
   // A key whose nearest peer (not 0) is then made to vanish.
-  std::string key;
-  size_t victim = 0;
-  for (int i = 0; i < 1000 && victim == 0; ++i) {
-    key = "probe-" + std::to_string(i);
-    victim = nearest(*s, all, key, 1).front();
-  }
+  auto [key, victim] = key_near_other_than_0(*s, all, "probe-");
   ASSERT_NE(victim, 0u);
   // Peer 0 measures the victim's round trips (a store reaches it).
   ASSERT_EQ(value_or(s->client_of(0).store(key, "a", clock_.now() + 60), 0u), 5u);
@@ -259,12 +266,7 @@ TEST_F(DhtUpkeepTest, APutGoesStraightToTheReplicasFoundLatelyAndLooksUpAgainAft
   opts.peer.replica_cache_s = 60;
   auto s = make_swarm(opts, 30);
   auto all = ids(*s);
-  std::string key;
-  size_t victim = 0;
-  for (int i = 0; i < 1000 && victim == 0; ++i) {
-    key = "cached-" + std::to_string(i);
-    victim = nearest(*s, all, key, 1).front();
-  }
+  auto [key, victim] = key_near_other_than_0(*s, all, "cached-");
   ASSERT_NE(victim, 0u);
   auto sent = [&] { return value_or(s->client_of(0).stats(), dht_peer_stats{}).rpcs_sent; };
   ASSERT_EQ(value_or(s->client_of(0).store(key, "a", clock_.now() + 60), 0u), 5u);

@@ -223,20 +223,6 @@ TEST(BeamSearchTest, ProbesTheBestFirstLevelPrefixesThenOneBatchedGetPerLaterDim
   EXPECT_TRUE(search.pending_keys().empty());
 }
 
-TEST(BeamSearchTest, ADenseTwoDimensionalGridNeedsOneGet) {
-  grid_spec grid{"ffn", {32, 32}};
-  std::vector<int64_t> all(32);
-  std::iota(all.begin(), all.end(), 0);
-  auto alive = product(grid, {all, all});
-  auto scores = random_scores(grid, 8, 21);
-  beam_search search(grid, scores, 4, 4);
-  auto gets = run(search, directory_of(alive));
-  ASSERT_EQ(gets.size(), 1u);
-  EXPECT_LE(gets[0].size(), 8u * 4u);
-  EXPECT_EQ(search.round(), 2u);
-  expect_same(search.result(), exhaustive_top_k(grid, scores, alive, 4));
-}
-
 TEST(BeamSearchTest, ASparseFirstDimensionDoublesTheProbeUntilTheBeamIsFull) {
   // Only 5 of 256 first coordinates are live, and the sample scores them
   // worst: the probe asks for 4, 8, 16, ... prefixes, never more rounds
