@@ -15,12 +15,9 @@ double record::expiration() const {
 
 bool record_store::store(const node_id& key, std::string value,
                          double expiration, double now) {
-  if (expiration <= now)
+  if (!newer_than_held(key, false, {}, expiration, now))
     return false;
-  auto i = records_.find(key);
-  if (i != records_.end() && expiration <= i->second.expiration())
-    return false;
-  if (i == records_.end() && !make_room(expiration, now))
+  if (records_.count(key) == 0 && !make_room(expiration, now))
     return false;
   record r;
   r.plain = {std::move(value), expiration};
@@ -31,13 +28,12 @@ bool record_store::store(const node_id& key, std::string value,
 bool record_store::store_subkey(const node_id& key, const std::string& subkey,
                                 std::string value, double expiration,
                                 double now) {
-  if (expiration <= now)
+  if (!newer_than_held(key, true, subkey, expiration, now))
     return false;
   auto i = records_.find(key);
   if (i != records_.end() && i->second.is_dictionary)
     return merge_subkey(i, subkey, std::move(value), expiration);
-  if (i == records_.end() ? !make_room(expiration, now)
-                          : expiration <= i->second.plain.expiration)
+  if (i == records_.end() && !make_room(expiration, now))
     return false;
   record r;
   r.is_dictionary = true;
@@ -93,10 +89,7 @@ void record_store::purge(double now) {
 bool record_store::merge_subkey(records_map::iterator i,
                                 const std::string& subkey, std::string value,
                                 double expiration) {
-  auto& subkeys = i->second.subkeys;
-  auto j = subkeys.find(subkey);
-  if (j != subkeys.end() && expiration <= j->second.expiration)
-    return false;
+  auto& subkeys = i->second.subkeys; // newer than the subkey's: checked by the caller
   auto before = i->second.expiration();
   subkeys[subkey] = timed_value{std::move(value), expiration};
   reindex(i->first, before, i->second.expiration());
